@@ -1,0 +1,110 @@
+"""Engine.audit(post) -> Verdict: the one core call every shell (CLI, web, worker) adapts."""
+from __future__ import annotations
+
+from auditor.engine.evaluate import PostContext, evaluate_country, evaluate_platform, placement_of
+from auditor.engine.language import LangDetect, resolve
+from auditor.engine.links import LinkClassifier
+from auditor.engine.nlp import Pipelines
+from auditor.engine.signals import analyze_post
+from auditor.rulesets.model import RuleSet
+from auditor.types import (
+    Connection, Disclosure, Finding, Post, Verdict, status_of,
+)
+
+
+class Engine:
+    def __init__(self, rules: RuleSet, language_detection: str = "auto"):
+        if language_detection not in ("auto", "always", "never"):
+            raise ValueError("language_detection must be auto, always or never")
+        self.rules = rules
+        self.language_detection = language_detection
+        self.pipelines = Pipelines(rules)
+        self.links = LinkClassifier(rules.links)
+        self.langdetect = LangDetect()
+        self.negations = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.negations)
+        self._accepted_examples = {code: self._examples(code) for code in rules.countries}
+        self._needs_language = {
+            code: len(c.languages) > 1 or c.spec.labels.same_language_as_post
+            for code, c in rules.countries.items()
+        }
+
+    def _examples(self, code: str) -> str:
+        """A few labels the country accepts, for messages: 'reklame', 'annonse'."""
+        country = self.rules.countries[code]
+        terms: list[str] = []
+        for lang in country.languages:
+            vocab = self.rules.vocabularies.get(lang)
+            if not vocab:
+                continue
+            for entry in vocab.labels:
+                status = country.label_status(f"{lang}.{entry.id}", entry.label_class, lang, None)
+                if status == "accepted" and entry.brand == "optional" and entry.terms[0] not in terms:
+                    terms.append(entry.terms[0])
+        return ", ".join(f"'{t}'" for t in terms[:4]) or "'Ad'"
+
+    def preload(self) -> None:
+        """Build every pipeline now (workers do this before forking)."""
+        self.pipelines.preload()
+
+    def tokenization_language(self, post: Post) -> str:
+        for code in post.countries:
+            country = self.rules.countries.get(code)
+            if country:
+                for lang in country.languages:
+                    if lang in self.rules.vocabularies:
+                        return lang
+        return "en"
+
+    def audit(self, post: Post) -> Verdict:
+        rules = self.rules
+        countries = [rules.countries[c] for c in post.countries]
+        pipe = self.pipelines.get(self.tokenization_language(post))
+        signals = analyze_post(post, pipe, self.links, self.negations)
+
+        known = tuple(r for r in post.relationship if r != "none")
+        detected = tuple(signals.connection)
+        if known or any(e.strength == "strong" for e in detected):
+            strength = "strong"
+        elif "none" not in post.relationship and any(e.strength == "weak" for e in detected) \
+                and not any(e.strength == "negative" for e in detected):
+            strength = "weak"
+        else:
+            strength = "none"
+        connection = Connection(strength, known, detected)
+
+        candidates = tuple(dict.fromkeys([l for c in countries for l in c.languages] + ["en"]))
+        needed = any(self._needs_language[c.code] for c in countries) and bool(signals.labels)
+        language = resolve(signals.lowers, post.text or " ".join(post.frames) or post.transcript,
+                           candidates, needed, self.language_detection, self.langdetect)
+
+        brand = post.brand or (signals.mentions[0] if signals.mentions else "[brand]")
+        platform = rules.platforms.get(post.platform) if post.platform else None
+        ctx = PostContext(post, signals, connection, language, platform, brand)
+
+        findings: list[Finding] = []
+        per_country: dict[str, dict[int, str]] = {}
+        fix_labels: list[str] = []
+        for country in countries:
+            outcome = evaluate_country(ctx, country, self._accepted_examples[country.code])
+            findings.extend(outcome.findings)
+            per_country[country.code] = outcome.statuses
+            for f in outcome.findings:
+                if f.fix_label and f.fix_label not in fix_labels:
+                    fix_labels.append(f.fix_label)
+        findings.extend(evaluate_platform(ctx))
+        findings.sort(key=Finding.sort_key)
+
+        disclosures = tuple(
+            Disclosure(hit.evidence, placement_of(ctx, hit),
+                       {code: st[id(hit)] for code, st in per_country.items() if id(hit) in st})
+            for hit in signals.labels
+        )
+        suggested = None
+        if fix_labels and post.text:
+            suggested = " | ".join(fix_labels) + "\n" + post.text
+        return Verdict(
+            post_id=post.id, status=status_of(findings), countries=post.countries,
+            platform=post.platform, format=post.format, language=language, connection=connection,
+            disclosures=disclosures, findings=tuple(findings), ruleset_version=rules.version,
+            platform_label=post.platform_label, suggested_caption=suggested,
+        )

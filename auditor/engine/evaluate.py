@@ -1,0 +1,288 @@
+"""Rules turn signals into findings. One function per rule kind; each says why, where and how to fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.engine.signals import LabelHit, PostSignals
+from auditor.rulesets.model import CountryPolicy, PlatformPolicy
+from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES
+from auditor.types import VIDEO_FORMATS, Connection, Finding, Language, Post, Span
+
+RANK = {"accepted": 3, "weak": 2, "wrong_language": 1, "rejected": 0}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass
+class PostContext:
+    """Everything the rules of every audience country need to know about one post."""
+    post: Post
+    signals: PostSignals
+    connection: Connection
+    language: Language
+    platform: PlatformPolicy | None
+    brand: str               # how fixes name the brand: @handle, name, or [brand]
+
+    @property
+    def fold(self):
+        return self.platform.spec.fold if self.platform else None
+
+
+@dataclass
+class CountryOutcome:
+    findings: list[Finding]
+    statuses: dict[int, str]      # id(label hit) -> status for this country
+    fix_label: str | None
+
+
+def _applies(rule, post: Post) -> bool:
+    if rule.platforms and post.platform not in rule.platforms:
+        return False
+    if rule.formats and post.format not in rule.formats:
+        return False
+    return True
+
+
+def _finding(rule, country: CountryPolicy | None, references, values: dict[str, Any],
+             evidence: list[Span] | tuple[Span, ...] = (), severity: str | None = None,
+             fix_label: str | None = None) -> Finding:
+    fields = _Blank(values)
+    return Finding(
+        rule_id=rule.id, country=country.code if country else None,
+        severity=severity or rule.severity,
+        message=rule.message.format_map(fields), fix=rule.fix.format_map(fields),
+        evidence=tuple(evidence), references=references.get(rule.id, ()),
+        confidence=min(rule.confidence, country.confidence if country else "high", key=_conf_rank),
+        fix_label=fix_label,
+    )
+
+
+def _conf_rank(c: str) -> int:
+    return {"low": 0, "medium": 1, "high": 2}[c]
+
+
+def before_fold(ctx: PostContext, hit: LabelHit) -> bool:
+    fold = ctx.fold
+    if fold is None or hit.field != "text":
+        return True
+    if hit.start >= fold.chars:
+        return False
+    if fold.lines is not None and ctx.post.text.count("\n", 0, hit.start) >= fold.lines:
+        return False
+    return True
+
+
+def offset_from_start(ctx: PostContext, hit: LabelHit) -> int:
+    text = ctx.post.text
+    return hit.start - (len(text) - len(text.lstrip()))
+
+
+def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool:
+    """Is this hashtag label lost in a block of hashtags?"""
+    if not hit.hashtag:
+        return False
+    fs = ctx.signals.fields.get(hit.field)
+    if fs is None:
+        return False
+    for first_char, _, run, trailing in fs.hashtag_clusters(min_cluster):
+        if hit.token_start not in run:
+            continue
+        index = run.index(hit.token_start)
+        if mode == "edges":
+            return index not in (0, len(run) - 1)
+        if mode == "first_3":
+            return index >= 3
+        # strict: a trailing block is buried; a block that opens the post is fine if it comes first
+        opens_post = first_char - (len(ctx.post.text) - len(ctx.post.text.lstrip())) <= 2
+        return trailing and not opens_post or index > 0 and not opens_post
+    return False
+
+
+def placement_of(ctx: PostContext, hit: LabelHit) -> dict[str, Any]:
+    return {"before_fold": before_fold(ctx, hit), "offset": offset_from_start(ctx, hit)
+            if hit.field == "text" else None,
+            "in_hashtag_block": buried(ctx, hit, "strict", 3)}
+
+
+def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples: str) -> CountryOutcome:
+    post, signals = ctx.post, ctx.signals
+    lang = ctx.language.code
+    statuses: dict[int, str] = {}
+    ad_hits: list[tuple[LabelHit, str]] = []
+    special: list[LabelHit] = []
+    for hit in signals.labels:
+        if hit.label_class in SPECIAL_LABEL_CLASSES:
+            special.append(hit)
+            continue
+        best = max((country.label_status(r.entry_id, hit.label_class, r.language, lang) for r in hit.entries),
+                   key=RANK.__getitem__)
+        statuses[id(hit)] = best
+        ad_hits.append((hit, best))
+
+    label = country.suggested_label(lang).format_map(_Blank(brand=ctx.brand))
+    values = {
+        "label": label, "brand": ctx.brand, "country": country.name,
+        "platform": ctx.platform.name if ctx.platform else (post.platform or "the platform"),
+        "native_label": (ctx.platform.spec.native_label or "paid-partnership label") if ctx.platform else
+        "paid-partnership label",
+        "fold": ctx.fold.chars if ctx.fold else "", "accepted": accepted_examples,
+        "languages": ", ".join(country.languages), "language": lang,
+    }
+    refs = country.references
+    kinds = country.rules_by_kind
+    findings: list[Finding] = []
+    strength = ctx.connection.strength
+
+    def rules(kind: str):
+        return [r for r in kinds.get(kind, ()) if _applies(r, post)]
+
+    for rule in rules("special_label"):
+        flag = post.retouched if rule.when == "retouched" else post.ai_generated
+        if flag and (strength != "none" or not rule.commercial_only) \
+                and not any(h.label_class in rule.labels for h in special):
+            findings.append(_finding(rule, country, refs, values))
+
+    if strength == "none":
+        return CountryOutcome(findings, statuses, None)
+
+    accepted = [h for h, s in ad_hits if s == "accepted"]
+    stance = ctx.platform.label_alone(country.code) if ctx.platform else "unknown"
+    platform_ok = post.platform_label is True and stance == "accepted"
+    fix_label: str | None = None
+
+    if accepted:
+        findings.extend(_placement(ctx, country, rules, refs, values, accepted))
+        if not signals.brand_named:
+            for rule in rules("name_brand"):
+                findings.append(_finding(rule, country, refs, values, [accepted[0].evidence.span]))
+        findings.extend(_stories(ctx, country, rules, refs, values, accepted, platform_ok))
+        findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
+    elif platform_ok:
+        findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
+    else:
+        by_status: dict[str, list[LabelHit]] = {}
+        for h, s in ad_hits:
+            by_status.setdefault(s, []).append(h)
+        found = lambda hs: ", ".join(f"'{h.evidence.span.text}'" for h in hs)  # noqa: E731
+        connection_spans = [e.span for e in ctx.connection.detected if e.strength == "strong"][:3] or \
+            [e.span for e in ctx.connection.detected if e.strength == "weak"][:3]
+        fix_label = label
+        if post.platform_label is True:
+            for rule in rules("platform_label"):
+                severity = rule.severity if stance == "insufficient" else rule.unknown_severity
+                findings.append(_finding(rule, country, refs, values, connection_spans, severity, label))
+        elif by_status.get("weak"):
+            hs = by_status["weak"]
+            for rule in rules("forbid_label"):
+                if rule.status == "weak":
+                    findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
+                                             [h.evidence.span for h in hs], fix_label=label))
+        elif by_status.get("wrong_language"):
+            hs = by_status["wrong_language"]
+            for rule in rules("label_language"):
+                findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
+                                         [h.evidence.span for h in hs], fix_label=label))
+        elif by_status.get("rejected"):
+            hs = by_status["rejected"]
+            for rule in rules("forbid_label"):
+                if rule.status == "rejected":
+                    findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
+                                             [h.evidence.span for h in hs], fix_label=label))
+        else:
+            for rule in rules("require_label"):
+                severity = rule.severity if strength == "strong" else rule.weak_severity
+                findings.append(_finding(rule, country, refs, values, connection_spans, severity, label))
+    return CountryOutcome(findings, statuses, fix_label)
+
+
+def _placement(ctx, country, rules, refs, values, accepted) -> list[Finding]:
+    post = ctx.post
+    if post.format == "story" or not post.text:
+        return []
+    in_caption = [h for h in accepted if h.field == "text"]
+    out: list[Finding] = []
+    for rule in rules("placement"):
+        if not in_caption:
+            # labelled only in the video or frames: the caption check applies to non-video posts
+            if rule.position == "before_fold" and post.format not in VIDEO_FORMATS:
+                spans = [h.evidence.span for h in accepted[:1]]
+                out.append(_finding(rule, country, refs, values, spans, fix_label=values["label"]))
+            continue
+        if rule.position == "before_fold":
+            if not any(before_fold(ctx, h) for h in in_caption):
+                out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
+                                    fix_label=values["label"]))
+        elif rule.position == "start":
+            if not any(offset_from_start(ctx, h) <= rule.within for h in in_caption) \
+                    and any(before_fold(ctx, h) for h in in_caption):
+                out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
+                                    fix_label=values["label"]))
+        elif rule.position == "hashtags":
+            if all(buried(ctx, h, rule.hashtags, rule.min_cluster) for h in in_caption):
+                out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
+                                    fix_label=values["label"]))
+    return out
+
+
+def _stories(ctx, country, rules, refs, values, accepted, platform_ok) -> list[Finding]:
+    post = ctx.post
+    if post.format != "story" or len(post.frames) < 2 or platform_ok:
+        return []
+    labelled = {h.field for h in accepted}
+    out = []
+    for rule in rules("stories"):
+        n = len(post.frames)
+        wanted = range(n) if rule.frames == "every" else sorted({0, n - 1})
+        missing = [i for i in wanted if f"frames[{i}]" not in labelled]
+        if missing:
+            spans = [Span(f"frames[{i}]", 0, len(post.frames[i]), post.frames[i][:80]) for i in missing]
+            frames = ", ".join(str(i + 1) for i in missing)
+            out.append(_finding(rule, country, refs, {**values, "frames": frames}, spans,
+                                fix_label=values["label"]))
+    return out
+
+
+def _video(ctx, country, rules, refs, values, accepted, platform_ok) -> list[Finding]:
+    post = ctx.post
+    if post.format not in VIDEO_FORMATS or not post.transcript:
+        return []
+    spoken = sorted((h for h in accepted if h.field == "transcript"), key=lambda h: h.start)
+    out = []
+    if not spoken:
+        for rule in rules("in_video"):
+            out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
+        return out
+    if post.format == "live":
+        length = len(post.transcript)
+        points = [0] + [h.start for h in spoken] + [length]
+        gap = max(b - a for a, b in zip(points, points[1:]))
+        for rule in rules("live"):
+            if gap > rule.max_gap:
+                out.append(_finding(rule, country, refs, {**values, "gap": gap},
+                                    [h.evidence.span for h in spoken[:3]], fix_label=values["label"]))
+    return out
+
+
+def evaluate_platform(ctx: PostContext) -> list[Finding]:
+    platform = ctx.platform
+    if platform is None:
+        return []
+    post = ctx.post
+    values = {"platform": platform.name, "native_label": platform.spec.native_label or "",
+              "brand": ctx.brand}
+    out = []
+    for rule in platform.spec.rules:
+        if not _applies(rule, post):
+            continue
+        if rule.kind == "platform_tool":
+            if ctx.connection.strength == "strong" and post.platform_label is False:
+                out.append(_finding(rule, None, platform.references, values))
+        elif rule.kind == "special_label":
+            flag = post.retouched if rule.when == "retouched" else post.ai_generated
+            if flag and not any(h.label_class in rule.labels for h in ctx.signals.labels):
+                out.append(_finding(rule, None, platform.references, values))
+    return out

@@ -1,0 +1,121 @@
+"""Which language is the post written in?
+
+Two detectors. The cheap one counts spaCy's stop words of the candidate languages (the audience
+countries' languages plus English) in the tokens we already have: microseconds. langdetect, the
+product's detector, costs milliseconds a caption, so it runs only where the cheap one is unsure
+*and* the answer can change the verdict (countries with several languages, or a label that must be
+in the post's language), or when the engine is told to always use it.
+"""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from auditor.types import Language
+
+# our language codes -> langdetect's
+LANGDETECT_CODES = {"nb": "no", "nn": "no", "tl": "tl", "fil": "tl"}
+FROM_LANGDETECT = {"no": "nb"}
+MIN_HITS = 2
+
+
+@lru_cache(maxsize=None)
+def stop_words(lang: str) -> frozenset[str]:
+    code = "nb" if lang in ("no", "nn") else lang
+    try:
+        module = importlib.import_module(f"spacy.lang.{code}.stop_words")
+    except ImportError:
+        return frozenset()
+    return frozenset(w.lower() for w in module.STOP_WORDS)
+
+
+def by_stop_words(lowers: list[str], candidates: tuple[str, ...]) -> tuple[str | None, float, bool]:
+    """Best candidate, its share of the hits, and whether it clearly won."""
+    if len(candidates) == 1:
+        lang = candidates[0]
+        hits = sum(1 for w in lowers if w in stop_words(lang))
+        return lang, (1.0 if hits >= MIN_HITS else 0.0), hits >= MIN_HITS
+    scores = []
+    for lang in candidates:
+        words = stop_words(lang)
+        scores.append((sum(1 for w in lowers if w in words), lang))
+    total = sum(s for s, _ in scores)
+    if total == 0:
+        return None, 0.0, False
+    best = max(scores, key=lambda s: s[0])
+    ranked = sorted((s for s, _ in scores), reverse=True)
+    runner_up = ranked[1] if len(ranked) > 1 else 0
+    clear = best[0] >= MIN_HITS and best[0] >= 1.5 * runner_up + 1
+    # ties go to the earlier candidate: the audience's own language
+    for score, lang in scores:
+        if score == best[0]:
+            return lang, score / total, clear
+    return None, 0.0, False
+
+
+class LangDetect:
+    """langdetect restricted to the candidate languages (faster and better on short text)."""
+
+    def __init__(self) -> None:
+        self._factories: dict[tuple[str, ...], object] = {}
+
+    def _factory(self, codes: tuple[str, ...]):
+        factory = self._factories.get(codes)
+        if factory is None:
+            import os
+
+            from langdetect import detector_factory
+            from langdetect.detector_factory import DetectorFactory
+            factory = DetectorFactory()
+            factory.seed = 0
+            profiles = os.path.join(os.path.dirname(detector_factory.__file__), "profiles")
+            available = [c for c in codes if os.path.exists(os.path.join(profiles, c))]
+            if available:
+                self._load(factory, profiles, available)
+            else:
+                factory.load_profile(profiles)
+            self._factories[codes] = factory
+        return factory
+
+    @staticmethod
+    def _load(factory, profiles: str, codes: list[str]) -> None:
+        import json
+        import os
+        blobs = []
+        for code in codes:
+            with open(os.path.join(profiles, code), encoding="utf-8") as fh:
+                blobs.append(json.load(fh))
+        if len(blobs) == 1:   # langdetect needs two profiles to compare; English is a neutral second
+            with open(os.path.join(profiles, "en" if codes[0] != "en" else "de"), encoding="utf-8") as fh:
+                blobs.append(json.load(fh))
+        factory.load_json_profile([json.dumps(b) for b in blobs])
+
+    def detect(self, text: str, candidates: tuple[str, ...]) -> tuple[str | None, float]:
+        from langdetect.lang_detect_exception import LangDetectException
+        codes = tuple(sorted({LANGDETECT_CODES.get(c, c) for c in candidates}))
+        detector = self._factory(codes).create()
+        detector.append(text)
+        try:
+            best = detector.get_probabilities()[0]
+        except (LangDetectException, IndexError):
+            return None, 0.0
+        return FROM_LANGDETECT.get(best.lang, best.lang), float(best.prob)
+
+
+def resolve(lowers: list[str], text: str, candidates: tuple[str, ...], needed: bool,
+            mode: str, langdetect: LangDetect) -> Language:
+    """mode: auto (langdetect only when needed and unsure) | always | never."""
+    if mode == "always" and text.strip():
+        code, prob = langdetect.detect(text, candidates)
+        if code:
+            return Language(code, prob, "detected", "langdetect")
+    lang, share, clear = by_stop_words(lowers, candidates)
+    if clear and lang:
+        return Language(lang, share, "detected", "stopwords")
+    if mode == "auto" and needed and len(text) >= 20:
+        code, prob = langdetect.detect(text, candidates)
+        if code:
+            return Language(code, prob, "detected", "langdetect")
+    if lang:
+        return Language(lang, share, "fallback", "stopwords")
+    return Language(candidates[0], 0.0, "fallback", "country")

@@ -1,0 +1,234 @@
+"""From a post's fields to signals: disclosure labels and material-connection cues, with spans."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from auditor.engine.links import LinkClassifier
+from auditor.engine.nlp import NOT_CODE_BEFORE, EntryRef, Pipeline
+from auditor.types import Evidence, Post, Span
+
+# label classes a negation turns into "not sponsored": "ikke reklame", "not sponsored", "keine Werbung"
+NEGATABLE = frozenset({"ad", "sponsored", "paid_partnership", "sp_abbrev", "promotion", "gifted",
+                       "affiliate", "collaboration", "partner"})
+# the connection a label reveals: calling it "#gifted" says it was a gift
+LABEL_CONNECTION = {
+    "ad": "paid", "paid_partnership": "paid", "sponsored": "paid", "sp_abbrev": "paid",
+    "gifted": "gifted", "invited": "trip", "loan": "loan", "affiliate": "affiliate",
+    "collaboration": "paid", "collab_abbrev": "paid", "partner": "paid", "brand_partner": "ambassador",
+    "ambassador": "ambassador", "brand_ambassador": "ambassador", "thanks": "thanks", "pr": "gifted",
+    "promotion": "paid", "promoted_by": "paid", "presented_by": "paid", "product_placement": "paid",
+    "employee": "employee", "own_brand": "own_brand",
+}
+# what may open a label line, and what may close it: "Ad: ...", "[AD]", "… | ad", "(reklame)"
+OPENERS = frozenset("[({|-–—•·*/<«【:.!?,;")
+CLOSERS = frozenset("])}|:-–—•·*/>»】.!,")
+BRAND_TOKEN = re.compile(r"^[@#][\w.]*\w$")
+MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]*[A-Za-z0-9_]")
+
+
+@dataclass(slots=True)
+class LabelHit:
+    evidence: Evidence
+    label_class: str
+    entries: tuple[EntryRef, ...]
+    field: str
+    start: int
+    end: int
+    hashtag: bool
+    token_start: int
+    token_end: int
+
+
+@dataclass(slots=True)
+class FieldSignals:
+    name: str
+    text: str
+    doc: object
+    labels: list[LabelHit] = field(default_factory=list)
+    _clusters: list | None = None
+
+    def hashtag_clusters(self, min_size: int) -> list[tuple[int, int, list[int], bool]]:
+        """Runs of hashtags: (first char, last char, token indices, ends the text)."""
+        if self._clusters is None:
+            runs: list[list[int]] = []
+            current: list[int] = []
+            for tok in self.doc:
+                t = tok.text
+                if t.startswith("#") and len(t) > 1:
+                    current.append(tok.i)
+                elif tok.is_punct or tok.is_space or not any(ch.isalnum() for ch in t) \
+                        or t.startswith("@"):
+                    continue   # separators, emoji and tags do not break a run of hashtags
+                else:
+                    if current:
+                        runs.append(current)
+                    current = []
+            if current:
+                runs.append(current)
+            n = len(self.doc)
+            clusters = []
+            for run in runs:
+                last = run[-1]
+                tail_words = any(any(ch.isalnum() for ch in self.doc[i].text)
+                                 and not self.doc[i].text.startswith(("#", "@"))
+                                 for i in range(last + 1, n))
+                clusters.append((self.doc[run[0]].idx, self.doc[last].idx + len(self.doc[last].text),
+                                 run, not tail_words))
+            self._clusters = clusters
+        return [c for c in self._clusters if len(c[2]) >= min_size]
+
+
+@dataclass(slots=True)
+class PostSignals:
+    fields: dict[str, FieldSignals]
+    labels: list[LabelHit]
+    connection: list[Evidence]
+    lowers: list[str]            # lower-case tokens of the caption (language detection)
+    mentions: list[str]
+    brand_named: bool
+
+
+def _label_shaped(text: str, start: int, end: int) -> bool:
+    """Does a short word such as "ad" stand like a label rather than inside a sentence?
+
+    Yes for "Ad: ...", "[AD]", "(ad)", "… | ad", "Love it. #ad"-like endings, an "AD" opening a line;
+    no for "I saw an ad on TV".
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    before = text[line_start:start].rstrip()
+    after = text[end:line_end if line_end >= 0 else len(text)].lstrip()
+    last = before[-1:] or "\n"
+    # "# ad" is a broken hashtag, not a label; an emoji or bracket before it is fine
+    opened = last == "\n" or last not in "#@&" and (last in OPENERS or not last.isalnum())
+    closed = not after or after[0] in CLOSERS
+    return opened and (closed or text[start:end].isupper() and end - start > 1)
+
+
+def _negated(doc, start: int, negations: frozenset[str]) -> bool:
+    for i in range(max(0, start - 2), start):
+        if doc[i].lower_ in negations:
+            return True
+    return False
+
+
+def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
+    """Token index just past a brand named right after a label ("sponsored by @nike")."""
+    for i in range(end, min(end + 3, len(doc))):
+        tok = doc[i]
+        if BRAND_TOKEN.match(tok.text):
+            return i + 1
+        if brand_lower and tok.lower_ == brand_lower:
+            return i + 1
+        if tok.is_punct and tok.text not in (":", "-", "–"):
+            return None
+    return None
+
+
+def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str],
+                  brand_lower: str | None, connection: list[Evidence]) -> FieldSignals:
+    doc = pipe.nlp.make_doc(text)
+    out = FieldSignals(name, text, doc)
+    matches = pipe.match(doc)
+    if not matches:
+        return out
+    by_span: dict[tuple[int, int, str], list[EntryRef]] = {}
+    for ref, s, e in matches:
+        group = ref.group
+        if group == "label":
+            entry = ref.entry
+            cls = entry.label_class
+            if entry.context == "label" and not ref.hashtag \
+                    and not _label_shaped(text, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)):
+                continue
+            if cls in NEGATABLE and _negated(doc, s, negations):
+                span = doc[max(0, s - 2):e]
+                connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
+                                           "not_sponsored", ref.entry_id, ref.language, "negative",
+                                           entry.source))
+                continue
+            if entry.brand == "required":
+                past = _brand_after(doc, e, brand_lower)
+                if past is None:
+                    continue
+                e = past
+            by_span.setdefault((s, e, cls), []).append(ref)
+        elif group == "connection":
+            entry = ref.entry
+            span = doc[s:e]
+            connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
+                                       entry.kind, ref.entry_id, ref.language, entry.strength, entry.source))
+        else:  # a discount code after a code keyword
+            if s > 0 and doc[s - 1].lower_ in NOT_CODE_BEFORE:
+                continue
+            span = doc[s:e]
+            connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
+                                       "discount_code", ref.entry_id, ref.language, "strong",
+                                       "discount code wording"))
+    # a longer label swallows the shorter ones inside it ("paid partnership" > "partnership")
+    spans = sorted(by_span, key=lambda k: (-(k[1] - k[0]), k[0]))
+    taken: list[tuple[int, int]] = []
+    for s, e, cls in spans:
+        if any(s >= ts and e <= te and (s, e) != (ts, te) for ts, te in taken):
+            continue
+        taken.append((s, e))
+        refs = by_span[(s, e, cls)]
+        span = doc[s:e]
+        first = refs[0]
+        ev = Evidence(Span(name, span.start_char, span.end_char, span.text), cls, first.entry_id,
+                      first.language, "label", first.entry.source)
+        out.labels.append(LabelHit(ev, cls, tuple(refs), name, span.start_char, span.end_char,
+                                   any(r.hashtag for r in refs), s, e))
+    out.labels.sort(key=lambda h: h.start)
+    return out
+
+
+def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
+                 negations: frozenset[str]) -> PostSignals:
+    brand = (post.brand or "").strip()
+    brand_lower = brand.lower() if brand else None
+    connection: list[Evidence] = []
+    fields: dict[str, FieldSignals] = {}
+    texts: list[tuple[str, str]] = []
+    if post.text:
+        texts.append(("text", post.text))
+    for i, frame in enumerate(post.frames):
+        if frame:
+            texts.append((f"frames[{i}]", frame))
+    if post.transcript:
+        texts.append(("transcript", post.transcript))
+    labels: list[LabelHit] = []
+    for name, text in texts:
+        fs = analyze_field(name, text, pipe, negations, brand_lower, connection)
+        fields[name] = fs
+        labels.extend(fs.labels)
+        for hit in links.find(text):
+            connection.append(Evidence(Span(name, hit.start, hit.end, hit.url), hit.kind,
+                                       "links." + hit.pattern_id, None, hit.strength, hit.name))
+    for i, url in enumerate(post.links):
+        hit = links.classify(url)
+        if hit:
+            connection.append(Evidence(Span(f"links[{i}]", 0, len(url), url), hit.kind,
+                                       "links." + hit.pattern_id, None, hit.strength, hit.name))
+    for hit in labels:
+        kind = LABEL_CONNECTION.get(hit.label_class)
+        if kind:
+            connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
+                                       hit.entries[0].entry.implies, "declared by the label"))
+    caption = fields.get("text")
+    lowers = [t.lower_ for t in caption.doc] if caption is not None else []
+    all_text = "\n".join(t for _, t in texts)
+    mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
+    brand_named = bool(mentions)
+    if brand:
+        bare = brand.lstrip("@#").lower()
+        at = all_text.lower().find(bare) if bare else -1
+        if at >= 0:
+            brand_named = True
+            field_name = "text" if post.text and bare in post.text.lower() else texts[0][0]
+            ftext = dict(texts)[field_name]
+            pos = ftext.lower().find(bare)
+            connection.append(Evidence(Span(field_name, pos, pos + len(bare), ftext[pos:pos + len(bare)]),
+                                       "brand_mention", "post.brand", None, "weak", "the post names the brand"))
+    return PostSignals(fields, labels, connection, lowers, mentions, brand_named)

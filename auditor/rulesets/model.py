@@ -1,0 +1,93 @@
+"""Loaded rules, ready for the engine: one object per country and platform, plus vocabularies."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.rulesets.schema import (
+    CountryFile, Example, LabelEntry, LinksFile, PlatformFile, VocabularyFile,
+)
+from auditor.types import Reference
+
+STATUS_ORDER = {"accepted": 2, "weak": 1, "rejected": 0}
+
+
+@dataclass(frozen=True)
+class CountryPolicy:
+    """One audience country's rules. EU member states share the EU baseline's file."""
+
+    code: str
+    name: str
+    languages: tuple[str, ...]
+    ruleset: str                     # the folder it came from: "no", "eu"
+    spec: CountryFile
+    references: dict[str, tuple[Reference, ...]]   # rule id -> resolved references
+    rules_by_kind: dict[str, tuple[Any, ...]]
+    class_status: dict[str, str]
+
+    @property
+    def confidence(self) -> str:
+        return self.spec.confidence
+
+    def label_status(self, entry_id: str, label_class: str, language: str | None,
+                     post_language: str | None) -> str:
+        """accepted | weak | rejected | wrong_language, for a label found in a post."""
+        policy = self.spec.labels
+        by_entry = policy.entries.get(entry_id)
+        if by_entry is not None:
+            return by_entry
+        status = self.class_status.get(label_class, "rejected")
+        if status == "rejected":
+            return "rejected"
+        lang_cap = policy.languages.get(language or "", policy.other_languages)
+        if policy.same_language_as_post and post_language and language and language != post_language \
+                and post_language in policy.languages:
+            lang_cap = "rejected"
+        if STATUS_ORDER[lang_cap] < STATUS_ORDER[status]:
+            return "wrong_language" if lang_cap == "rejected" else "weak"
+        return status
+
+    def suggested_label(self, language: str | None) -> str:
+        labels = self.spec.suggested_label
+        if language in labels and language in self.languages:
+            return labels[language]
+        for lang in self.languages:
+            if lang in labels:
+                return labels[lang]
+        return next(iter(labels.values()))
+
+
+@dataclass(frozen=True)
+class PlatformPolicy:
+    spec: PlatformFile
+    references: dict[str, tuple[Reference, ...]]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def label_alone(self, country: str) -> str:
+        alone = self.spec.label_alone
+        return alone.get(country, alone.get("*", "unknown"))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    vocabularies: dict[str, VocabularyFile]
+    links: LinksFile
+    platforms: dict[str, PlatformPolicy]
+    countries: dict[str, CountryPolicy]
+    examples: dict[str, tuple[Example, ...]] = field(default_factory=dict)  # ruleset key -> examples
+    files: dict[str, str] = field(default_factory=dict)                     # ruleset key -> file path
+
+    def label_entries(self) -> list[tuple[str, LabelEntry]]:
+        return [(lang, e) for lang, v in sorted(self.vocabularies.items()) for e in v.labels]
+
+    def rule_ids(self) -> list[str]:
+        ids = {r.id for c in self.countries.values() for r in c.spec.rules}
+        ids |= {r.id for p in self.platforms.values() for r in p.spec.rules}
+        return sorted(ids)
+
+    def country(self, code: str) -> CountryPolicy:
+        return self.countries[code]

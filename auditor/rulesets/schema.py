@@ -1,0 +1,419 @@
+"""The shape of the YAML files under rules/, as pydantic models.
+
+Every file kind has one top-level model here. The loader validates each file against its model and
+turns pydantic's errors into `file:line` messages. The models are frozen: once loaded, rules are
+read-only data shared by every audit.
+"""
+from __future__ import annotations
+
+import re
+import string
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from auditor.types import FORMATS, PLATFORMS, RELATIONSHIPS
+
+# --- closed vocabularies -------------------------------------------------------------------------
+
+# What a disclosure label says. Countries decide per class whether it is accepted, weak or rejected.
+LABEL_CLASSES = (
+    "ad",                 # ad, #ad, advert, reklame, Werbung, Anzeige, publicité, publicidad ...
+    "paid_partnership",   # paid partnership, bezahlte Partnerschaft, betaald partnerschap ...
+    "sponsored",          # sponsored (by), gesponsert, sponset, sponsorisé, patrocinado ...
+    "sp_abbrev",          # #sp, #spon, spons, sponcon, #sponso
+    "gifted",             # gifted, #gifted, free gift from, gekregen van, regalo de ...
+    "invited",            # #invitedguest, invited by, PR invite, invitato da
+    "loan",               # on loan from
+    "affiliate",          # #affiliate, #aff, affiliate link(s)
+    "collaboration",      # in collaboration with, samarbete, Zusammenarbeit, en colaboración con
+    "collab_abbrev",      # #collab, #colab
+    "partner",            # partner, #partner, partnership
+    "brand_partner",      # #NikePartner, "Nike partner"
+    "ambassador",         # ambassador, ambassadør, Botschafter
+    "brand_ambassador",   # #NikeAmbassador
+    "thanks",             # thanks @brand, thank you @brand
+    "pr",                 # PR, #PR, PR package, PR trip
+    "promotion",          # promotion, promo, paid promotion is paid_partnership
+    "promoted_by",        # promoted by, promosso da
+    "presented_by",       # brought to you by, powered by, präsentiert von, mogelijk gemaakt door
+    "product_placement",  # produktplassering, Produktplatzierung, product placement
+    "employee",           # #employee, I work for
+    "own_brand",          # #ownbrand, my own brand
+    # special labels: not advertising labels, checked by special_label rules only
+    "retouched_images",   # « Images retouchées »
+    "virtual_images",     # « Images virtuelles »
+    "retouch_mark",       # Norway's standardised mark for retouched advertising
+    "ai_generated",       # "AI-generated", "KI-generiert", "#aigenerated"
+)
+SPECIAL_LABEL_CLASSES = frozenset({"retouched_images", "virtual_images", "retouch_mark", "ai_generated"})
+
+# What a material-connection cue says. Relationship kinds come from contracts; the rest are
+# cues only found in text.
+CONNECTION_KINDS = tuple(r for r in RELATIONSHIPS if r != "none") + (
+    "thanks", "link_in_bio", "brand_mention", "tracking_link", "call_to_action", "not_sponsored",
+)
+LABEL_STATUSES = ("accepted", "weak", "rejected")
+SEVERITY = Literal["error", "warning", "info"]
+CONFIDENCE = Literal["high", "medium", "low"]
+
+TEMPLATE_FIELDS = frozenset({
+    "found", "label", "brand", "country", "fold", "platform", "native_label", "frames",
+    "accepted", "language", "languages", "gap",
+})
+
+
+def _check_template(value: str) -> str:
+    for _, name, _, _ in string.Formatter().parse(value):
+        if name is not None and name not in TEMPLATE_FIELDS:
+            allowed = ", ".join(sorted(TEMPLATE_FIELDS))
+            raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    title: str = Field(min_length=3)
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://\S+$", v):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+
+# --- vocabularies (rules/vocab/<lang>.yaml) -------------------------------------------------------
+
+PATTERN_HELP = (
+    "a pattern is space-separated tokens; a token is a word (matched lower-case), a|b|c "
+    "alternatives, (word) optional, or one of {mention} {hashtag} {brand} {code} {num} {url} {any}"
+)
+
+
+class LabelEntry(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    label_class: str = Field(alias="class")
+    terms: tuple[str, ...] = Field(min_length=1)
+    # any: counts wherever it stands; label: only when it stands like a label (hashtag, bracketed,
+    # at a line start followed by ':' '|' '-' or the line end) - for short words such as "ad"
+    context: Literal["any", "label"] = "any"
+    hashtags: bool = True           # also match "#term" (spaces removed)
+    brand: Literal["optional", "required"] = "optional"  # required: only counts with a brand after it
+    implies: Literal["strong", "weak"] = "strong"         # connection strength the label reveals
+    source: str | None = None
+    note: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("label_class")
+    @classmethod
+    def _cls(cls, v: str) -> str:
+        if v not in LABEL_CLASSES:
+            raise ValueError(f"unknown label class {v!r}; known: {', '.join(LABEL_CLASSES)}")
+        return v
+
+
+class ConnectionEntry(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    kind: str
+    strength: Literal["strong", "weak", "negative"]
+    patterns: tuple[str, ...] = Field(min_length=1)
+    source: str | None = None
+    note: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in CONNECTION_KINDS:
+            raise ValueError(f"unknown connection kind {v!r}; known: {', '.join(CONNECTION_KINDS)}")
+        return v
+
+
+class VocabularyFile(Strict):
+    language: str = Field(pattern=r"^[a-z]{2,3}$")
+    name: str
+    spacy: str = Field(pattern=r"^[a-z]{2}$", description="spaCy blank() language code")
+    negations: tuple[str, ...] = ()          # words that turn "sponsored" into "not sponsored"
+    code_keywords: tuple[str, ...] = ()      # words that introduce a discount code: code, kode ...
+    labels: tuple[LabelEntry, ...] = ()
+    connection: tuple[ConnectionEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "VocabularyFile":
+        seen: set[str] = set()
+        for entry in (*self.labels, *self.connection):
+            if entry.id in seen:
+                raise ValueError(f"duplicate entry id {entry.id!r}")
+            seen.add(entry.id)
+        return self
+
+
+# --- links (rules/links.yaml) --------------------------------------------------------------------
+
+class LinkPattern(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    kind: Literal["affiliate", "tracking_link", "discount_code"] = "affiliate"
+    strength: Literal["strong", "weak"] = "strong"
+    hosts: tuple[str, ...] = Field(min_length=1)   # "amzn.to", "amazon.*", "*.linksynergy.com"
+    params: tuple[str, ...] = ()     # any of these query parameters must be present
+    paths: tuple[str, ...] = ()      # or the path must start with one of these
+    source: str
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for host in v:
+            if not re.match(r"^(\*\.)?[a-z0-9\-]+(\.[a-z0-9\-]+)*(\.\*)?$", host):
+                raise ValueError(f"bad host pattern {host!r}: use a.b.c, *.b.c or a.*")
+        return v
+
+
+class TrackingRule(Strict):
+    params: tuple[str, ...]                      # utm_source, utm_medium ...
+    affiliate_values: dict[str, tuple[str, ...]] = {}  # utm_medium: [affiliate, influencer]
+
+
+class LinksFile(Strict):
+    networks: tuple[LinkPattern, ...]
+    tracking: TrackingRule
+    shorteners: tuple[str, ...] = ()   # hosts that hide the destination (reported, not judged)
+
+
+# --- rules (in country and platform files) -------------------------------------------------------
+
+class RuleBase(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+    severity: SEVERITY
+    message: str
+    fix: str
+    references: tuple[Union[str, Source], ...] = Field(min_length=1)
+    confidence: CONFIDENCE = "high"
+    platforms: tuple[str, ...] = ()   # only for these platforms (empty: all)
+    formats: tuple[str, ...] = ()     # only for these formats (empty: all)
+
+    _tpl_message = field_validator("message")(classmethod(lambda cls, v: _check_template(v)))
+    _tpl_fix = field_validator("fix")(classmethod(lambda cls, v: _check_template(v)))
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            if p not in PLATFORMS:
+                raise ValueError(f"unknown platform {p!r}; known: {', '.join(PLATFORMS)}")
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for f in v:
+            if f not in FORMATS:
+                raise ValueError(f"unknown format {f!r}; known: {', '.join(FORMATS)}")
+        return v
+
+
+class RequireLabel(RuleBase):
+    """A post with a material connection must carry an accepted label."""
+    kind: Literal["require_label"]
+    weak_severity: SEVERITY = "warning"   # when the only connection cues are weak ones
+
+
+class ForbidLabel(RuleBase):
+    """The post's only labels are ones this country rejects (or finds weak)."""
+    kind: Literal["forbid_label"]
+    status: Literal["rejected", "weak"]
+
+
+class LabelLanguage(RuleBase):
+    """The post's only labels are in a language the audience is not expected to understand."""
+    kind: Literal["label_language"]
+
+
+class Placement(RuleBase):
+    """An accepted label exists but stands where the audience can miss it."""
+    kind: Literal["placement"]
+    position: Literal["before_fold", "start", "hashtags"]
+    within: int = Field(default=40, ge=1)          # start: the label must begin within N chars
+    hashtags: Literal["strict", "edges", "first_3"] = "strict"
+    min_cluster: int = Field(default=3, ge=2)      # hashtags in a row that make a "block"
+
+
+class NameBrand(RuleBase):
+    """The label should say for whom: "Reklame for @brand"."""
+    kind: Literal["name_brand"]
+
+
+class Stories(RuleBase):
+    """Every story frame (or the first and last) needs its own label."""
+    kind: Literal["stories"]
+    frames: Literal["every", "first_and_last"] = "every"
+
+
+class InVideo(RuleBase):
+    """Video: the disclosure must be in the video itself (spoken or on screen), per transcript."""
+    kind: Literal["in_video"]
+
+
+class Live(RuleBase):
+    """Live streams: the disclosure must be repeated."""
+    kind: Literal["live"]
+    max_gap: int = Field(default=5000, ge=200)  # characters of transcript between disclosures
+
+
+class PlatformLabel(RuleBase):
+    """The platform's own paid-partnership label is the only disclosure."""
+    kind: Literal["platform_label"]
+    unknown_severity: SEVERITY = "warning"   # when the regulator's stance is not known
+
+
+class SpecialLabel(RuleBase):
+    """Media facts that need their own label: retouched bodies, AI-generated people."""
+    kind: Literal["special_label"]
+    when: Literal["retouched", "ai_generated"]
+    labels: tuple[str, ...] = Field(min_length=1)
+    commercial_only: bool = True
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for c in v:
+            if c not in SPECIAL_LABEL_CLASSES:
+                raise ValueError(f"{c!r} is not a special label class; known: {', '.join(sorted(SPECIAL_LABEL_CLASSES))}")
+        return v
+
+
+class PlatformTool(RuleBase):
+    """Platform policy: commercial content must switch on the platform's disclosure tool."""
+    kind: Literal["platform_tool"]
+
+
+CountryRule = Annotated[
+    Union[RequireLabel, ForbidLabel, LabelLanguage, Placement, NameBrand, Stories, InVideo, Live,
+          PlatformLabel, SpecialLabel],
+    Field(discriminator="kind"),
+]
+PlatformRule = Annotated[Union[PlatformTool, SpecialLabel], Field(discriminator="kind")]
+
+
+# --- countries (rules/countries/<cc>/country.yaml) -----------------------------------------------
+
+class LabelPolicy(Strict):
+    accepted: tuple[str, ...]
+    weak: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    # how a label of an accepted class is judged, by its language; unlisted languages: `other`
+    languages: dict[str, Literal["accepted", "weak", "rejected"]]
+    other_languages: Literal["weak", "rejected"] = "rejected"
+    same_language_as_post: bool = False   # BE, CA, IN: the label must be in the post's language
+    entries: dict[str, Literal["accepted", "weak", "rejected"]] = {}  # per entry: "es.colab": rejected
+
+    @model_validator(mode="after")
+    def _classes(self) -> "LabelPolicy":
+        seen: dict[str, str] = {}
+        for status in LABEL_STATUSES:
+            for c in getattr(self, status):
+                if c not in LABEL_CLASSES:
+                    raise ValueError(f"unknown label class {c!r} in {status}; known: {', '.join(LABEL_CLASSES)}")
+                if c in SPECIAL_LABEL_CLASSES:
+                    raise ValueError(f"{c!r} is a special label; use a special_label rule")
+                if c in seen:
+                    raise ValueError(f"label class {c!r} is both {seen[c]} and {status}")
+                seen[c] = status
+        return self
+
+
+class Member(Strict):
+    name: str
+    languages: tuple[str, ...] = Field(min_length=1)
+
+
+class CountryFile(Strict):
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str
+    languages: tuple[str, ...] = Field(min_length=1)
+    regulator: str
+    confidence: CONFIDENCE = "high"
+    sources: dict[str, Source] = Field(min_length=1)
+    labels: LabelPolicy
+    suggested_label: dict[str, str]   # language -> label to add, may use {brand}
+    rules: tuple[CountryRule, ...] = Field(min_length=1)
+    members: dict[str, Member] = {}   # only the EU baseline: member states it stands for
+
+    @model_validator(mode="after")
+    def _refs(self) -> "CountryFile":
+        for rule in self.rules:
+            for ref in rule.references:
+                if isinstance(ref, str) and ref not in self.sources:
+                    raise ValueError(f"rule {rule.id}: reference {ref!r} is not in sources "
+                                     f"({', '.join(sorted(self.sources))})")
+        for lang in self.languages:
+            if lang not in self.suggested_label and not self.members:
+                raise ValueError(f"suggested_label has no entry for language {lang!r}")
+        ids = [r.id for r in self.rules]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate rule ids: {', '.join(sorted(dupes))}")
+        return self
+
+
+# --- platforms (rules/platforms/<platform>.yaml) ------------------------------------------------
+
+class Fold(Strict):
+    chars: int = Field(ge=20)
+    lines: int | None = Field(default=None, ge=1)
+
+
+class PlatformFile(Strict):
+    platform: str
+    name: str
+    native_label: str | None                     # what the platform's own label says
+    native_label_local: dict[str, str] = {}      # language -> localised label text
+    tool: str | None = None                      # where the creator switches it on
+    fold: Fold | None = None                     # the "more" cut-off of the caption
+    sources: dict[str, Source] = {}
+    # whether a country accepts the native label as the only disclosure; "*" is the default
+    label_alone: dict[str, Literal["accepted", "insufficient", "unknown"]] = {"*": "unknown"}
+    rules: tuple[PlatformRule, ...] = ()
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, v: str) -> str:
+        if v not in PLATFORMS:
+            raise ValueError(f"unknown platform {v!r}; known: {', '.join(PLATFORMS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _refs(self) -> "PlatformFile":
+        for rule in self.rules:
+            for ref in rule.references:
+                if isinstance(ref, str) and ref not in self.sources:
+                    raise ValueError(f"rule {rule.id}: reference {ref!r} is not in sources")
+        return self
+
+
+# --- examples (rules/countries/<cc>/examples.yaml) -----------------------------------------------
+
+class Expected(Strict):
+    status: Literal["violation", "needs_review", "compliant"]
+    rules: tuple[str, ...] | None = None   # rule ids that must fire (others may too)
+    not_rules: tuple[str, ...] = ()        # rule ids that must not fire
+
+
+class Example(Strict):
+    id: str
+    note: str | None = None
+    post: dict
+    expected: Expected
+
+
+class ExamplesFile(Strict):
+    examples: tuple[Example, ...] = Field(min_length=1)
+
+
+RELATIONSHIP_SET = frozenset(RELATIONSHIPS)
+FORMAT_SET = frozenset(FORMATS)
