@@ -100,6 +100,8 @@ class Pipeline:
         self.refs: dict[int, EntryRef] = {}
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
+        self.suffixes: dict[str, list[EntryRef]] = {}   # "partner" -> entries, for "#NikePartner"
+        self.suffix_re: re.Pattern | None = None
         self._build(rules)
 
     def _key(self, name: str, ref: EntryRef) -> str:
@@ -112,6 +114,12 @@ class Pipeline:
         phrase_patterns: dict[str, list] = {}
         for lang, vocab in sorted(rules.vocabularies.items()):
             for entry in vocab.labels:
+                if entry.hashtag_suffix:
+                    ref = EntryRef("label", lang, entry, f"{lang}.{entry.id}", True)
+                    for term in entry.terms:
+                        for v in {term.lower(), strip_accents(term.lower())}:
+                            self.suffixes.setdefault(v, []).append(ref)
+                    continue
                 for tagged in (False, True):
                     terms = []
                     for term in entry.terms:
@@ -145,6 +153,10 @@ class Pipeline:
                 self.matcher.add(name, [[{"LOWER": {"IN": keywords}}, link, link, code]])
         for name, docs in phrase_patterns.items():
             self.phrases.add(name, docs)
+        if self.suffixes:
+            alternatives = "|".join(re.escape(x) for x in sorted(self.suffixes, key=len, reverse=True))
+            # a brand name, then the suffix, as one hashtag: "#NikePartner", "#glowlab_ambassador"
+            self.suffix_re = re.compile(rf"(?<![\w#])#\w+?({alternatives})(?!\w)", re.IGNORECASE)
 
     def compile(self, pattern: str) -> list[dict]:
         """Turn "use my code {code}" into a spaCy Matcher token pattern."""
@@ -174,6 +186,13 @@ class Pipeline:
         refs = self.refs
         out = [(refs[k], s, e) for k, s, e in self.phrases(doc)]
         out.extend((refs[k], s, e) for k, s, e in self.matcher(doc))
+        text = doc.text
+        if self.suffix_re is not None and "#" in text:
+            for m in self.suffix_re.finditer(text):
+                span = doc.char_span(m.start(), m.end())
+                if span is not None:
+                    for ref in self.suffixes[m.group(1).lower()]:
+                        out.append((ref, span.start, span.end))
         return out
 
 

@@ -103,6 +103,7 @@ class LabelEntry(Strict):
     # at a line start followed by ':' '|' '-' or the line end) - for short words such as "ad"
     context: Literal["any", "label"] = "any"
     hashtags: bool = True           # also match "#term" (spaces removed)
+    hashtag_suffix: bool = False    # terms end a longer hashtag: "partner" matches "#NikePartner"
     brand: Literal["optional", "required"] = "optional"  # required: only counts with a brand after it
     implies: Literal["strong", "weak"] = "strong"         # connection strength the label reveals
     source: str | None = None
