@@ -38,8 +38,12 @@ class Engine:
                 continue
             for entry in vocab.labels:
                 status = country.label_status(f"{lang}.{entry.id}", entry.label_class, lang, None)
-                if status == "accepted" and entry.brand == "optional" and entry.terms[0] not in terms:
-                    terms.append(entry.terms[0])
+                if status != "accepted" or entry.brand != "optional" or entry.hashtag_suffix:
+                    continue
+                for term in [t for t in entry.terms if " " not in t][:2]:
+                    shown = "#" + term if entry.context == "label" and not term.startswith("#") else term
+                    if shown not in terms:
+                        terms.append(shown)
         return ", ".join(f"'{t}'" for t in terms[:4]) or "'Ad'"
 
     def preload(self) -> None:

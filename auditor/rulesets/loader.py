@@ -177,7 +177,8 @@ def parse_rules(sources: Mapping[str, str]) -> RuleSet:
 
     if links is None and not any(e.file == "links.yaml" for e in errors):
         errors.append(RuleError("links.yaml", 1, "missing links.yaml"))
-    _cross_check(vocabularies, countries, platforms, files, errors, line_maps)
+    if not errors:   # cross-file checks only make sense once every file is valid on its own
+        _cross_check(vocabularies, countries, platforms, files, errors, line_maps)
     if errors:
         raise RulesInvalid(errors)
     return RuleSet(version="sha256:" + digest.hexdigest()[:16], vocabularies=vocabularies,

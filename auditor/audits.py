@@ -1,0 +1,267 @@
+"""Auditing stored posts: the one use case behind the worker, in-process runs and campaign close.
+
+A batch of audit ids goes through three steps:
+  1. claim   (short transaction): mark them running, count the attempt, note which worker;
+  2. compute (no database): rebuild each Post from its stored data and contract, run the engine;
+  3. write   (one transaction): lock the audits still not finished, replace their findings,
+             mark them done. A second run of the same batch finds them done and writes nothing,
+             and (audit_id, seq) is unique, so findings can never be doubled.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from auditor.models import (
+    COMPENSATION_RELATIONSHIP, Audit, Campaign, Contract, Finding, Post as PostRow, utcnow,
+)
+from auditor.posts import PostError, parse_post
+from auditor.types import Post
+
+log = logging.getLogger(__name__)
+CONTRACT_RULE = "contract.disclosure.wording"
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    return list(value) if isinstance(value, list) else [value]
+
+
+def effective_data(data: dict[str, Any], contract: Contract | None, campaign: Campaign | None) -> dict[str, Any]:
+    """The post as the engine sees it: a contract adds its known relationship and its countries;
+    a campaign gives default countries and the brand."""
+    out = dict(data)
+    given = _as_list(out.pop("country", None)) + _as_list(out.get("countries"))
+    if contract is not None:
+        countries = list(contract.countries or (campaign.countries if campaign else []))
+        relationship = _as_list(out.get("relationship"))
+        known = COMPENSATION_RELATIONSHIP.get(contract.compensation)
+        if known and known not in relationship:
+            relationship.append(known)
+        out["relationship"] = [r for r in relationship if r != "none"] or relationship
+    else:
+        countries = list(campaign.countries) if campaign is not None else []
+    if contract is not None:
+        merged = countries + [c for c in given if c not in countries]
+    else:
+        merged = given or countries
+    if merged:
+        out["countries"] = merged
+    if campaign is not None and campaign.brand and not out.get("brand"):
+        out["brand"] = campaign.brand
+    return out
+
+
+def build_post(known_countries: Iterable[str], data: dict[str, Any], contract: Contract | None,
+               campaign: Campaign | None, fallback_id: str) -> Post:
+    return parse_post(effective_data(data, contract, campaign), known_countries, fallback_id=fallback_id)
+
+
+def _normal(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def contract_findings(post: Post, contract: Contract | None, version: str) -> list[dict[str, Any]]:
+    """The contract may require a disclosure wording; the engine does not know contracts."""
+    wording = (contract.disclosure_wording or "").strip() if contract else ""
+    if not wording:
+        return []
+    haystack = _normal(" ".join([post.text, post.transcript, *post.frames]))
+    if _normal(wording) in haystack:
+        return []
+    return [{"rule_id": CONTRACT_RULE, "country": None, "severity": "error",
+             "message": f"The contract requires the disclosure '{wording}'; the post does not contain it.",
+             "fix": f"Add '{wording}' at the start of the caption.", "fix_label": wording,
+             "evidence": [], "references": [], "confidence": "high"}]
+
+
+def audit_post(engine, data: dict[str, Any], contract: Contract | None, campaign: Campaign | None,
+               post_id: str) -> dict[str, Any]:
+    """Verdict dict for one stored post (raises PostError when the stored data no longer parses)."""
+    post = build_post(engine.rules.countries.keys(), data, contract, campaign, post_id)
+    verdict = engine.audit(post).to_dict()
+    extra = contract_findings(post, contract, verdict["ruleset_version"])
+    if extra:
+        verdict["findings"] = extra + verdict["findings"]
+        worst = min({"error": 0, "warning": 1, "info": 2}[f["severity"]] for f in verdict["findings"])
+        verdict["status"] = ("violation", "needs_review", "compliant")[worst]
+    return verdict
+
+
+def public_post_id(row_id: int, external_id: str | None) -> str:
+    return external_id or f"post-{row_id}"
+
+
+@dataclass
+class BatchResult:
+    done: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)   # already finished (a re-run)
+    findings: int = 0
+
+
+def claim(session: Session, audit_ids: list[int], worker: str) -> list[int]:
+    session.execute(
+        update(Audit).where(Audit.id.in_(audit_ids), Audit.status.in_(("queued", "running")))
+        .values(status="running", attempts=Audit.attempts + 1, started_at=utcnow(), claimed_by=worker,
+                error=None)
+        .execution_options(synchronize_session=False))
+    return list(session.scalars(select(Audit.id).where(Audit.id.in_(audit_ids), Audit.status == "running")))
+
+
+def _load(session: Session, ids: list[int]):
+    rows = session.execute(
+        select(Audit.id, Audit.org_id, PostRow.id, PostRow.external_id, PostRow.data, PostRow.contract_id,
+               PostRow.campaign_id, PostRow.influencer_id, PostRow.platform)
+        .join(PostRow, PostRow.id == Audit.post_id).where(Audit.id.in_(ids))).all()
+    contract_ids = {r[5] for r in rows if r[5]}
+    campaign_ids = {r[6] for r in rows if r[6]}
+    contracts = {c.id: c for c in session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))} \
+        if contract_ids else {}
+    campaign_ids |= {c.campaign_id for c in contracts.values()}
+    campaigns = {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids)))} \
+        if campaign_ids else {}
+    return rows, contracts, campaigns
+
+
+def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> BatchResult:
+    """Audit these stored audits. Idempotent: safe to run again, concurrently or after a crash."""
+    worker = worker or worker_id()
+    result = BatchResult()
+    with db.transaction() as session:
+        claimed = claim(session, audit_ids, worker)
+        rows, contracts, campaigns = _load(session, claimed) if claimed else ([], {}, {})
+    result.skipped = sorted(set(audit_ids) - set(claimed))
+
+    computed: dict[int, tuple[dict | None, str | None, tuple]] = {}
+    for audit_id, org_id, post_id, external_id, data, contract_id, campaign_id, influencer_id, platform in rows:
+        contract = contracts.get(contract_id)
+        campaign = campaigns.get(campaign_id or (contract.campaign_id if contract else None))
+        meta = (org_id, post_id, contract_id, campaign.id if campaign else campaign_id, influencer_id, platform)
+        try:
+            verdict = audit_post(engine, data, contract, campaign, public_post_id(post_id, external_id))
+            computed[audit_id] = (verdict, None, meta)
+        except PostError as exc:   # the stored post no longer fits the rules (e.g. a country was removed)
+            computed[audit_id] = (None, f"{exc.code}: {exc.message}", meta)
+        except Exception as exc:   # one bad post must not sink its batch
+            log.exception("audit %s failed", audit_id)
+            computed[audit_id] = (None, f"internal_error: {type(exc).__name__}: {exc}", meta)
+
+    if computed:
+        write(db, computed, result)
+    return result
+
+
+def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result: BatchResult) -> None:
+    now = utcnow()
+    with db.transaction() as session:
+        # lock what we are about to finish: a concurrent re-run waits here, then finds them done
+        open_ids = set(session.scalars(
+            select(Audit.id).where(Audit.id.in_(list(computed)), Audit.status.notin_(("done", "failed")))
+            .order_by(Audit.id).with_for_update()))
+        result.skipped += sorted(set(computed) - open_ids)
+        if not open_ids:
+            return
+        post_ids = sorted({computed[a][2][1] for a in open_ids})
+        current_posts = set(session.scalars(
+            select(PostRow.id).where(PostRow.id.in_(post_ids), PostRow.is_current)
+            .order_by(PostRow.id).with_for_update()))
+        session.execute(delete(Finding).where(Finding.audit_id.in_(list(open_ids)))
+                        .execution_options(synchronize_session=False))
+        finding_rows: list[dict[str, Any]] = []
+        audit_rows: list[dict[str, Any]] = []
+        for audit_id in sorted(open_ids):
+            verdict, error, (org_id, post_id, contract_id, campaign_id, influencer_id, platform) = computed[audit_id]
+            if verdict is None:
+                audit_rows.append({"id": audit_id, "status": "failed", "error": error, "finished_at": now})
+                result.failed.append(audit_id)
+                continue
+            version = verdict["ruleset_version"]
+            audit_rows.append({"id": audit_id, "status": "done", "error": None, "finished_at": now,
+                               "verdict_status": verdict["status"], "ruleset_version": version,
+                               "verdict": verdict})
+            result.done.append(audit_id)
+            for seq, f in enumerate(verdict["findings"]):
+                finding_rows.append({
+                    "org_id": org_id, "audit_id": audit_id, "seq": seq, "post_id": post_id,
+                    "campaign_id": campaign_id, "contract_id": contract_id, "influencer_id": influencer_id,
+                    "platform": platform, "rule_id": f["rule_id"], "country": f["country"],
+                    "severity": f["severity"], "message": f["message"], "fix": f["fix"],
+                    "fix_label": f.get("fix_label"), "evidence": f["evidence"], "references": f["references"],
+                    "confidence": f.get("confidence", "high"), "ruleset_version": version,
+                    "review_state": "open", "current": post_id in current_posts, "created_at": now,
+                })
+        session.execute(update(Audit), audit_rows)
+        if finding_rows:
+            session.execute(insert(Finding), finding_rows)
+        result.findings += len(finding_rows)
+        _mark_current(session, post_ids)
+
+
+def _mark_current(session: Session, post_ids: list[int]) -> None:
+    """Only the findings of a post's latest finished audit are 'current' (what reviewers see)."""
+    latest = select(func.max(Audit.id)).where(Audit.post_id == Finding.post_id, Audit.status == "done") \
+        .scalar_subquery()
+    session.execute(update(Finding).where(Finding.post_id.in_(post_ids), Finding.current,
+                                          Finding.audit_id != latest)
+                    .values(current=False).execution_options(synchronize_session=False))
+
+
+def record_failure(db, audit_ids: list[int], exc: BaseException, max_attempts: int) -> None:
+    """The whole batch failed (database gone, timeout): note the error; give up after max_attempts."""
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    try:
+        with db.transaction() as session:
+            base = update(Audit).where(Audit.id.in_(audit_ids), Audit.status.in_(("queued", "running")))
+            session.execute(base.where(Audit.attempts >= max_attempts)
+                            .values(status="failed", error=message, finished_at=utcnow())
+                            .execution_options(synchronize_session=False))
+            session.execute(base.where(Audit.attempts < max_attempts)
+                            .values(status="queued", error=message, claimed_by=None)
+                            .execution_options(synchronize_session=False))
+    except Exception:   # the database may be the very thing that is down; requeue recovers later
+        log.warning("could not record the failure of audits %s:\n%s", audit_ids[:5], traceback.format_exc())
+
+
+def dispatch(rt, session: Session, audit_ids: list[int]) -> dict[str, list[int]]:
+    """Give each audit its job id (inside the caller's transaction). Call send() after commit."""
+    queue = rt.queue
+    if queue is None or not audit_ids:
+        return {}
+    plan = queue.plan(audit_ids)
+    for job_id, ids in plan.items():
+        session.execute(update(Audit).where(Audit.id.in_(ids)).values(job_id=job_id)
+                        .execution_options(synchronize_session=False))
+    return plan
+
+
+def send(rt, plan: dict[str, list[int]], audit_ids: list[int]) -> dict[str, Any]:
+    """After commit: enqueue the jobs, or (embedded mode) run the audits here and now."""
+    from auditor.queue import QueueUnavailable
+
+    if rt.queue is None:
+        for i in range(0, len(audit_ids), rt.settings.batch_size):
+            run_batch(rt.db, rt.engine, audit_ids[i:i + rt.settings.batch_size])
+        return {"mode": "in-process", "status": "done"}
+    try:
+        rt.queue.enqueue(plan)
+    except QueueUnavailable as exc:
+        log.warning("%s; %d audit(s) stay queued in the database", exc, len(audit_ids))
+        return {"mode": "queue", "status": "unavailable",
+                "message": "stored; the queue is down, so the audits wait in the database until "
+                           "`auditor requeue` (or a worker starting) sends them"}
+    return {"mode": "queue", "status": "queued", "jobs": len(plan)}

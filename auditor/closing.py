@@ -1,0 +1,85 @@
+"""Campaign close: audit every current post of the campaign again (on the workers), then report."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from auditor import audits
+from auditor.errors import Conflict
+from auditor.models import Audit, Campaign, CloseRun, Finding, Post as PostRow, utcnow
+
+
+def latest_run(session: Session, campaign: Campaign) -> CloseRun | None:
+    return session.scalar(select(CloseRun).where(CloseRun.campaign_id == campaign.id)
+                          .order_by(CloseRun.id.desc()).limit(1))
+
+
+def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[CloseRun, list[int]]:
+    """Close the campaign and queue its close audit. Closing again returns the last run,
+    unless `rerun` asks for a fresh audit (e.g. after the rules changed)."""
+    run = latest_run(session, campaign)
+    if run is not None and campaign.status == "closed" and not rerun:
+        return run, []
+    post_ids = list(session.scalars(select(PostRow.id).where(
+        PostRow.org_id == campaign.org_id, PostRow.campaign_id == campaign.id, PostRow.is_current)
+        .order_by(PostRow.id)))
+    run = CloseRun(org_id=campaign.org_id, campaign_id=campaign.id, total=len(post_ids))
+    session.add(run)
+    session.flush()
+    audit_ids: list[int] = []
+    if post_ids:
+        audit_ids = list(session.scalars(insert(Audit).returning(Audit.id, sort_by_parameter_order=True), [
+            {"org_id": campaign.org_id, "post_id": pid, "run_id": run.id, "kind": "close", "status": "queued"}
+            for pid in post_ids]))
+    campaign.status = "closed"
+    campaign.closed_at = utcnow()
+    return run, audit_ids
+
+
+def progress(session: Session, run: CloseRun) -> dict[str, Any]:
+    counts = dict(session.execute(select(Audit.status, func.count()).where(Audit.run_id == run.id)
+                                  .group_by(Audit.status)).all())
+    severities = dict(session.execute(
+        select(Finding.severity, func.count()).join(Audit, Audit.id == Finding.audit_id)
+        .where(Audit.run_id == run.id).group_by(Finding.severity)).all())
+    verdicts = dict(session.execute(select(Audit.verdict_status, func.count())
+                                    .where(Audit.run_id == run.id, Audit.status == "done")
+                                    .group_by(Audit.verdict_status)).all())
+    pending = counts.get("queued", 0) + counts.get("running", 0)
+    return {
+        "id": run.id, "campaign_id": run.campaign_id, "created_at": run.created_at.isoformat(),
+        "status": "running" if pending else "done", "total": run.total,
+        "queued": counts.get("queued", 0), "running": counts.get("running", 0),
+        "done": counts.get("done", 0), "failed": counts.get("failed", 0),
+        "verdicts": {k: verdicts.get(k, 0) for k in ("violation", "needs_review", "compliant")},
+        "findings": {k: severities.get(k, 0) for k in ("error", "warning", "info")},
+    }
+
+
+def report_inputs(session: Session, campaign: Campaign, run: CloseRun) -> tuple[list[dict], list[dict], str]:
+    """(results, errors, ruleset_version) in the shape auditor.reports.render takes."""
+    rows = session.execute(
+        select(Audit.id, Audit.status, Audit.error, Audit.verdict, Audit.ruleset_version, PostRow.id,
+               PostRow.url, PostRow.external_id)
+        .join(PostRow, PostRow.id == Audit.post_id).where(Audit.run_id == run.id).order_by(Audit.id)).all()
+    if any(r[1] in ("queued", "running") for r in rows):
+        done = sum(r[1] in ("done", "failed") for r in rows)
+        raise Conflict(f"the close audit is still running ({done}/{len(rows)} posts); poll "
+                       f"GET /api/v1/campaigns/{campaign.id} and ask again", details={"run_id": run.id})
+    results, errors, versions = [], [], []
+    for audit_id, status, error, verdict, version, post_id, url, external_id in rows:
+        source = {"file": url or f"posts/{post_id}", "line": 1}
+        if status == "done" and verdict is not None:
+            results.append(dict(verdict, source=source, post_id=post_id, audit_id=audit_id))
+            versions.append(version)
+        else:
+            code, _, message = (error or "failed: unknown error").partition(": ")
+            errors.append({"file": source["file"], "line": 1, "code": code or "failed",
+                           "message": message or error or "", "post_id": post_id, "audit_id": audit_id})
+    version = max(set(versions), key=versions.count) if versions else ""
+    return results, errors, version
+
+
+__all__ = ["start", "progress", "report_inputs", "latest_run", "audits"]

@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so `auditor db upgrade` works when installed."""
