@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from auditor import audits
 from auditor.errors import Conflict
 from auditor.models import Audit, Campaign, CloseRun, Finding, Post as PostRow, utcnow
 
@@ -16,12 +15,12 @@ def latest_run(session: Session, campaign: Campaign) -> CloseRun | None:
                           .order_by(CloseRun.id.desc()).limit(1))
 
 
-def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[CloseRun, list[int]]:
+def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[CloseRun, bool, list[int]]:
     """Close the campaign and queue its close audit. Closing again returns the last run,
     unless `rerun` asks for a fresh audit (e.g. after the rules changed)."""
     run = latest_run(session, campaign)
     if run is not None and campaign.status == "closed" and not rerun:
-        return run, []
+        return run, False, []
     post_ids = list(session.scalars(select(PostRow.id).where(
         PostRow.org_id == campaign.org_id, PostRow.campaign_id == campaign.id, PostRow.is_current)
         .order_by(PostRow.id)))
@@ -35,7 +34,7 @@ def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[Cl
             for pid in post_ids]))
     campaign.status = "closed"
     campaign.closed_at = utcnow()
-    return run, audit_ids
+    return run, True, audit_ids
 
 
 def progress(session: Session, run: CloseRun) -> dict[str, Any]:
@@ -80,6 +79,3 @@ def report_inputs(session: Session, campaign: Campaign, run: CloseRun) -> tuple[
                            "message": message or error or "", "post_id": post_id, "audit_id": audit_id})
     version = max(set(versions), key=versions.count) if versions else ""
     return results, errors, version
-
-
-__all__ = ["start", "progress", "report_inputs", "latest_run", "audits"]

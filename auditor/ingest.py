@@ -142,7 +142,7 @@ def _link_influencers(session: Session, org_id: int, posts: list[Prepared]) -> N
                 p.contract = contracts.get((p.campaign.id, p.influencer_id))
 
 
-def store(session: Session, org_id: int, posts: list[Prepared]) -> list[dict[str, Any]]:
+def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ingest") -> list[dict[str, Any]]:
     """Insert the posts (new ones and new versions) and one queued audit for each."""
     identities = {p.identity for p in posts if p.identity}
     current: dict[str, tuple[int, int, str]] = {}
@@ -209,7 +209,7 @@ def store(session: Session, org_id: int, posts: list[Prepared]) -> list[dict[str
             session.execute(update(PostRow), chain)
         audit_ids = list(session.scalars(
             insert(Audit).returning(Audit.id, sort_by_parameter_order=True),
-            [{"org_id": org_id, "post_id": pid, "kind": "ingest", "status": "queued"} for pid in post_ids]))
+            [{"org_id": org_id, "post_id": pid, "kind": kind, "status": "queued"} for pid in post_ids]))
         for (slot, p, version, _), pid, aid in zip(to_insert, post_ids, audit_ids):
             results[slot] = {"index": p.index, "post_id": pid, "audit_id": aid, "version": version,
                              "status": "queued"}
