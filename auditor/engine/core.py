@@ -23,10 +23,8 @@ class Engine:
         self.langdetect = LangDetect()
         self.negations = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.negations)
         self._accepted_examples = {code: self._examples(code) for code in rules.countries}
-        self._needs_language = {
-            code: len(c.languages) > 1 or c.spec.labels.same_language_as_post
-            for code, c in rules.countries.items()
-        }
+        # langdetect can only change a verdict where a label must match the post's language
+        self._needs_language = {code: c.spec.labels.same_language_as_post for code, c in rules.countries.items()}
 
     def _examples(self, code: str) -> str:
         """A few labels the country accepts, for messages: 'reklame', 'annonse'."""

@@ -40,11 +40,8 @@ class CountryOutcome:
 
 
 def _applies(rule, post: Post) -> bool:
-    if rule.platforms and post.platform not in rule.platforms:
-        return False
-    if rule.formats and post.format not in rule.formats:
-        return False
-    return True
+    return (not rule.platforms or post.platform in rule.platforms) and \
+        (not rule.formats or post.format in rule.formats)
 
 
 def _finding(rule, country: CountryPolicy | None, references, values: dict[str, Any],
@@ -56,13 +53,13 @@ def _finding(rule, country: CountryPolicy | None, references, values: dict[str, 
         severity=severity or rule.severity,
         message=rule.message.format_map(fields), fix=rule.fix.format_map(fields),
         evidence=tuple(evidence), references=references.get(rule.id, ()),
-        confidence=min(rule.confidence, country.confidence if country else "high", key=_conf_rank),
+        confidence=rule.confidence if country is None or CONF_RANK[rule.confidence] <= CONF_RANK[country.confidence]
+        else country.confidence,
         fix_label=fix_label,
     )
 
 
-def _conf_rank(c: str) -> int:
-    return {"low": 0, "medium": 1, "high": 2}[c]
+CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 def before_fold(ctx: PostContext, hit: LabelHit) -> bool:
@@ -89,9 +86,9 @@ def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool
     if fs is None:
         return False
     for first_char, _, run, trailing in fs.hashtag_clusters(min_cluster):
-        if hit.token_start not in run:
+        if hit.start not in run:
             continue
-        index = run.index(hit.token_start)
+        index = run.index(hit.start)
         if mode == "edges":
             return index not in (0, len(run) - 1)
         if mode == "first_3":
@@ -118,33 +115,40 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         if hit.label_class in SPECIAL_LABEL_CLASSES:
             special.append(hit)
             continue
-        best = max((country.label_status(r.entry_id, hit.label_class, r.language, lang) for r in hit.entries),
-                   key=RANK.__getitem__)
+        best = "rejected"
+        for r in hit.entries:
+            s = country.label_status(r.entry_id, hit.label_class, r.language, lang)
+            if RANK[s] > RANK[best]:
+                best = s
         statuses[id(hit)] = best
         ad_hits.append((hit, best))
 
-    label = country.suggested_label(lang).format_map(_Blank(brand=ctx.brand))
-    values = {
-        "label": label, "brand": ctx.brand, "country": country.name,
-        "platform": ctx.platform.name if ctx.platform else (post.platform or "the platform"),
-        "native_label": (ctx.platform.spec.native_label or "paid-partnership label") if ctx.platform else
-        "paid-partnership label",
-        "fold": ctx.fold.chars if ctx.fold else "", "accepted": accepted_examples,
-        "languages": ", ".join(country.languages), "language": lang,
-    }
-    refs = country.references
-    kinds = country.rules_by_kind
     findings: list[Finding] = []
     strength = ctx.connection.strength
+    platform, fmt = post.platform, post.format
+    rules = lambda kind: country.applicable(kind, platform, fmt)  # noqa: E731
+    cache: dict[str, Any] = {}
 
-    def rules(kind: str):
-        return [r for r in kinds.get(kind, ()) if _applies(r, post)]
+    def values() -> dict[str, Any]:
+        """Template fields, built only when a finding is written."""
+        if not cache:
+            cache.update({
+                "label": country.suggested_label(lang).format_map(_Blank(brand=ctx.brand)),
+                "brand": ctx.brand, "country": country.name,
+                "platform": ctx.platform.name if ctx.platform else (post.platform or "the platform"),
+                "native_label": (ctx.platform.spec.native_label or "paid-partnership label")
+                if ctx.platform else "paid-partnership label",
+                "fold": ctx.fold.chars if ctx.fold else "", "accepted": accepted_examples,
+                "languages": ", ".join(country.languages), "language": lang,
+            })
+        return cache
 
+    refs = country.references
     for rule in rules("special_label"):
         flag = post.retouched if rule.when == "retouched" else post.ai_generated
         if flag and (strength != "none" or not rule.commercial_only) \
                 and not any(h.label_class in rule.labels for h in special):
-            findings.append(_finding(rule, country, refs, values))
+            findings.append(_finding(rule, country, refs, values()))
 
     if strength == "none":
         return CountryOutcome(findings, statuses, None)
@@ -158,54 +162,63 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         findings.extend(_placement(ctx, country, rules, refs, values, accepted))
         if not signals.brand_named:
             for rule in rules("name_brand"):
-                findings.append(_finding(rule, country, refs, values, [accepted[0].evidence.span]))
+                findings.append(_finding(rule, country, refs, values(), [accepted[0].evidence.span]))
         findings.extend(_stories(ctx, country, rules, refs, values, accepted, platform_ok))
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
-    elif platform_ok:
+        return CountryOutcome(findings, statuses, None)
+    if platform_ok:
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
+        return CountryOutcome(findings, statuses, None)
+
+    by_status: dict[str, list[LabelHit]] = {}
+    for h, s in ad_hits:
+        by_status.setdefault(s, []).append(h)
+    found = lambda hs: ", ".join(f"'{h.evidence.span.text}'" for h in hs)  # noqa: E731
+    connection_spans = [e.span for e in ctx.connection.detected if e.strength == "strong"][:3] or \
+        [e.span for e in ctx.connection.detected if e.strength == "weak"][:3]
+    # with only weak cues (a "thanks @someone" that may not be a brand), a bad label asks for review
+    weak_cap = (lambda sev: "warning" if sev == "error" else sev) if strength == "weak" else (lambda sev: sev)
+    v = values()
+    fix_label = label = v["label"]
+    if post.platform_label is True:
+        for rule in rules("platform_label"):
+            severity = rule.severity if stance == "insufficient" else rule.unknown_severity
+            findings.append(_finding(rule, country, refs, v, connection_spans, weak_cap(severity), label))
+    elif by_status.get("weak"):
+        hs = by_status["weak"]
+        for rule in rules("forbid_label"):
+            if rule.status == "weak":
+                findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
+                                         [h.evidence.span for h in hs], weak_cap(rule.severity), label))
+    elif by_status.get("wrong_language"):
+        hs = by_status["wrong_language"]
+        for rule in rules("label_language"):
+            findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
+                                     [h.evidence.span for h in hs], weak_cap(rule.severity), label))
+    elif by_status.get("rejected"):
+        hs = by_status["rejected"]
+        for rule in rules("forbid_label"):
+            if rule.status == "rejected":
+                findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
+                                         [h.evidence.span for h in hs], weak_cap(rule.severity), label))
     else:
-        by_status: dict[str, list[LabelHit]] = {}
-        for h, s in ad_hits:
-            by_status.setdefault(s, []).append(h)
-        found = lambda hs: ", ".join(f"'{h.evidence.span.text}'" for h in hs)  # noqa: E731
-        connection_spans = [e.span for e in ctx.connection.detected if e.strength == "strong"][:3] or \
-            [e.span for e in ctx.connection.detected if e.strength == "weak"][:3]
-        fix_label = label
-        if post.platform_label is True:
-            for rule in rules("platform_label"):
-                severity = rule.severity if stance == "insufficient" else rule.unknown_severity
-                findings.append(_finding(rule, country, refs, values, connection_spans, severity, label))
-        elif by_status.get("weak"):
-            hs = by_status["weak"]
-            for rule in rules("forbid_label"):
-                if rule.status == "weak":
-                    findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
-                                             [h.evidence.span for h in hs], fix_label=label))
-        elif by_status.get("wrong_language"):
-            hs = by_status["wrong_language"]
-            for rule in rules("label_language"):
-                findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
-                                         [h.evidence.span for h in hs], fix_label=label))
-        elif by_status.get("rejected"):
-            hs = by_status["rejected"]
-            for rule in rules("forbid_label"):
-                if rule.status == "rejected":
-                    findings.append(_finding(rule, country, refs, {**values, "found": found(hs)},
-                                             [h.evidence.span for h in hs], fix_label=label))
-        else:
-            for rule in rules("require_label"):
-                severity = rule.severity if strength == "strong" else rule.weak_severity
-                findings.append(_finding(rule, country, refs, values, connection_spans, severity, label))
+        for rule in rules("require_label"):
+            severity = rule.severity if strength == "strong" else rule.weak_severity
+            findings.append(_finding(rule, country, refs, v, connection_spans, severity, label))
     return CountryOutcome(findings, statuses, fix_label)
 
 
-def _placement(ctx, country, rules, refs, values, accepted) -> list[Finding]:
+def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
     post = ctx.post
     if post.format == "story" or not post.text:
         return []
+    placement_rules = rules("placement")
+    if not placement_rules:
+        return []
+    values = values_fn()
     in_caption = [h for h in accepted if h.field == "text"]
     out: list[Finding] = []
-    for rule in rules("placement"):
+    for rule in placement_rules:
         if not in_caption:
             # labelled only in the video or frames: the caption check applies to non-video posts
             if rule.position == "before_fold" and post.format not in VIDEO_FORMATS:
@@ -228,10 +241,11 @@ def _placement(ctx, country, rules, refs, values, accepted) -> list[Finding]:
     return out
 
 
-def _stories(ctx, country, rules, refs, values, accepted, platform_ok) -> list[Finding]:
+def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
     post = ctx.post
     if post.format != "story" or len(post.frames) < 2 or platform_ok:
         return []
+    values = values_fn()
     labelled = {h.field for h in accepted}
     out = []
     for rule in rules("stories"):
@@ -246,10 +260,11 @@ def _stories(ctx, country, rules, refs, values, accepted, platform_ok) -> list[F
     return out
 
 
-def _video(ctx, country, rules, refs, values, accepted, platform_ok) -> list[Finding]:
+def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
     post = ctx.post
     if post.format not in VIDEO_FORMATS or not post.transcript:
         return []
+    values = values_fn()
     spoken = sorted((h for h in accepted if h.field == "transcript"), key=lambda h: h.start)
     out = []
     if not spoken:

@@ -31,14 +31,12 @@ def stop_words(lang: str) -> frozenset[str]:
 
 def by_stop_words(lowers: list[str], candidates: tuple[str, ...]) -> tuple[str | None, float, bool]:
     """Best candidate, its share of the hits, and whether it clearly won."""
+    words_in_post = set(lowers)   # distinct words: repeated "the" says no more than one
     if len(candidates) == 1:
         lang = candidates[0]
-        hits = sum(1 for w in lowers if w in stop_words(lang))
+        hits = len(stop_words(lang) & words_in_post)
         return lang, (1.0 if hits >= MIN_HITS else 0.0), hits >= MIN_HITS
-    scores = []
-    for lang in candidates:
-        words = stop_words(lang)
-        scores.append((sum(1 for w in lowers if w in words), lang))
+    scores = [(len(stop_words(lang) & words_in_post), lang) for lang in candidates]
     total = sum(s for s, _ in scores)
     if total == 0:
         return None, 0.0, False

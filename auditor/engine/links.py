@@ -28,27 +28,39 @@ class LinkHit:
     source: str
 
 
-def _host_regex(host: str) -> str:
-    if host.startswith("*."):
-        return r"(?:[a-z0-9\-]+\.)*" + re.escape(host[2:])
-    if host.endswith(".*"):
-        # amazon.* -> amazon.com, amazon.co.uk, amazon.de ...
-        return r"(?:www\.|smile\.)?" + re.escape(host[:-2]) + r"\.[a-z]{2,3}(?:\.[a-z]{2})?"
-    return r"(?:www\.)?" + re.escape(host)
-
-
 class LinkClassifier:
+    """Host-indexed patterns: exact hosts, parent-domain wildcards (*.x.com) and any-TLD names (amazon.*)."""
+
     def __init__(self, spec: LinksFile):
-        self.patterns: list[tuple[re.Pattern, LinkPattern]] = [
-            (re.compile("^(?:" + "|".join(_host_regex(h) for h in p.hosts) + ")$"), p)
-            for p in spec.networks
-        ]
+        self.exact: dict[str, list[LinkPattern]] = {}
+        self.any_tld: dict[str, list[LinkPattern]] = {}
+        for p in spec.networks:
+            for host in p.hosts:
+                if host.startswith("*."):
+                    self.exact.setdefault("." + host[2:], []).append(p)   # any subdomain
+                    self.exact.setdefault(host[2:], []).append(p)
+                elif host.endswith(".*"):
+                    self.any_tld.setdefault(host[:-2], []).append(p)
+                else:
+                    self.exact.setdefault(host, []).append(p)
         self.tracking = spec.tracking
         self.tracking_params = frozenset(spec.tracking.params)
         self.shorteners = frozenset(spec.shorteners)
 
+    def candidates(self, host: str) -> list[LinkPattern]:
+        bare = host.removeprefix("www.")
+        found = [*self.exact.get(host, ()), *(self.exact.get(bare, ()) if bare != host else ())]
+        parts = bare.split(".")
+        for i in range(1, len(parts) - 1):      # a.b.awin1.com matches *.awin1.com
+            found.extend(self.exact.get("." + ".".join(parts[i:]), ()))
+        for i, label in enumerate(parts[:-1]):   # amazon.de, amazon.co.uk, smile.amazon.de match amazon.*
+            tld = parts[i + 1:]
+            if label in self.any_tld and len(tld) <= 2 and all(2 <= len(x) <= 3 for x in tld):
+                found.extend(self.any_tld[label])
+        return found
+
     def find(self, text: str) -> list[LinkHit]:
-        if "." not in text:
+        if "/" not in text and "www" not in text:   # every URL_RE match has one of these
             return []
         hits = []
         for m in URL_RE.finditer(text):
@@ -70,9 +82,7 @@ class LinkClassifier:
         params = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         path = parts.path or "/"
         end = start + len(url)
-        for regex, p in self.patterns:
-            if not regex.match(host):
-                continue
+        for p in self.candidates(host):
             if (not p.params and not p.paths) or any(k in params for k in p.params) \
                     or any(path.startswith(prefix) for prefix in p.paths):
                 return LinkHit(start, end, url, p.id, p.name, p.kind, p.strength, p.source)

@@ -12,29 +12,33 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import spacy
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from auditor.rulesets.model import RuleSet
 
-# Placeholders of the vocabulary pattern language (see rules/README.md).
-MENTION_RE = r"^@[\w.]*\w$"
-HASHTAG_RE = r"^#\w+$"
+# Placeholders of the vocabulary pattern language (see rules/README.md), as token predicates.
+MENTION_RE = re.compile(r"^@[\w.]*\w$")
+HASHTAG_RE = re.compile(r"^#\w+$")
+BRAND_RE = re.compile(r"^[@#][\w.]*\w$")
+# a discount code: has a digit, or is written in capitals (SUMMER, ANNA20, anna15)
+CODE_RE = re.compile(r"^(?:(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,24}|[A-Z][A-Z0-9_-]{2,24})$")
 PLACEHOLDERS = {
-    "{mention}": {"TEXT": {"REGEX": MENTION_RE}},
-    "{hashtag}": {"TEXT": {"REGEX": HASHTAG_RE}},
-    "{brand}": {"TEXT": {"REGEX": r"^[@#][\w.]*\w$"}},
-    # a discount code: has a digit, or is written in capitals (SUMMER, ANNA20, anna15)
-    "{code}": {"TEXT": {"REGEX": r"^(?:(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,24}|[A-Z][A-Z0-9_-]{2,24})$"}},
-    "{num}": {"LIKE_NUM": True},
-    "{url}": {"LIKE_URL": True},
-    "{any}": {},
+    "{mention}": ("re", MENTION_RE),
+    "{hashtag}": ("re", HASHTAG_RE),
+    "{brand}": ("re", BRAND_RE),
+    "{code}": ("re", CODE_RE),
+    "{num}": ("num", None),
+    "{url}": ("url", None),
+    "{any}": ("any", None),
 }
 # words that may stand between a code keyword and the code: "my code is ANNA20", "koden er ANNA20"
-CODE_LINKS = ["is", "er", "ist", "est", "es", "è", "jest", "on", "är", "é", "ay", ":", "-", "=", "–"]
+CODE_LINKS = frozenset({"is", "er", "ist", "est", "es", "è", "jest", "on", "är", "é", "ay", ":", "-", "=", "–"})
 # "dress code", "QR code" ... are not discount codes
 NOT_CODE_BEFORE = frozenset({"dress", "qr", "zip", "postal", "post", "source", "area", "country",
-                             "promo?", "colour", "color", "html", "secret", "morse", "bar"})
+                             "colour", "color", "html", "secret", "morse", "bar"})
+MAX_ANCHOR_PHRASES = 64
+HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 
 
 def strip_accents(text: str) -> str:
@@ -99,9 +103,11 @@ class Pipeline:
         self.lang = lang
         self.refs: dict[int, EntryRef] = {}
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self.matcher = Matcher(self.nlp.vocab)
+        # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
+        # around each hit (hits are rare, so this beats spaCy's Matcher by a wide margin)
+        self.anchored: dict[int, list[tuple[EntryRef, tuple, int]]] = {}
         self.suffixes: dict[str, list[EntryRef]] = {}   # "partner" -> entries, for "#NikePartner"
-        self.suffix_re: re.Pattern | None = None
+        self.suffix_tuple: tuple[str, ...] = ()
         self._build(rules)
 
     def _key(self, name: str, ref: EntryRef) -> str:
@@ -112,6 +118,7 @@ class Pipeline:
     def _build(self, rules: RuleSet) -> None:
         make_doc = self.nlp.make_doc
         phrase_patterns: dict[str, list] = {}
+        anchors: dict[str, list[tuple[EntryRef, tuple, int]]] = {}
         for lang, vocab in sorted(rules.vocabularies.items()):
             for entry in vocab.labels:
                 if entry.hashtag_suffix:
@@ -141,58 +148,132 @@ class Pipeline:
                     for p in plain:
                         docs.extend(make_doc(v) for v in term_variants(p, False))
                     phrase_patterns[name] = docs
-                if complex_:
-                    self.matcher.add(name, [self.compile(p) for p in complex_])
+                ref = self.refs[self.nlp.vocab.strings[name]]
+                for p in complex_:
+                    for variant in self.compile(p):
+                        self._anchor(variant, ref, anchors)
             if vocab.code_keywords:
-                name = f"K:{lang}"
-                self._key(name, EntryRef("code", lang, None, f"{lang}.code", False))
-                keywords = sorted({k.lower() for k in vocab.code_keywords}
-                                  | {strip_accents(k.lower()) for k in vocab.code_keywords})
-                code = PLACEHOLDERS["{code}"]
-                link = {"LOWER": {"IN": CODE_LINKS}, "OP": "?"}
-                self.matcher.add(name, [[{"LOWER": {"IN": keywords}}, link, link, code]])
+                ref = EntryRef("code", lang, None, f"{lang}.code", False)
+                link = ("lit", CODE_LINKS)
+                for keyword in vocab.code_keywords:
+                    words = self._words(keyword)
+                    for middle in ((), (link,), (link, link)):
+                        self._anchor(tuple(("lit", frozenset(w)) for w in words) + middle
+                                     + (PLACEHOLDERS["{code}"],), ref, anchors)
         for name, docs in phrase_patterns.items():
             self.phrases.add(name, docs)
-        if self.suffixes:
-            alternatives = "|".join(re.escape(x) for x in sorted(self.suffixes, key=len, reverse=True))
-            # a brand name, then the suffix, as one hashtag: "#NikePartner", "#glowlab_ambassador"
-            self.suffix_re = re.compile(rf"(?<![\w#])#\w+?({alternatives})(?!\w)", re.IGNORECASE)
+        for i, (phrase, targets) in enumerate(sorted(anchors.items())):
+            key = self.nlp.vocab.strings.add(f"A:{i}")
+            self.anchored[key] = targets
+            self.phrases.add(f"A:{i}", [make_doc(phrase)])
+        # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
+        self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
 
-    def compile(self, pattern: str) -> list[dict]:
-        """Turn "use my code {code}" into a spaCy Matcher token pattern."""
-        tokens: list[dict] = []
+    def _words(self, text: str) -> list[set[str]]:
+        """The lower-case tokens of a literal, each with its accent-free spelling."""
+        return [{t.lower_, strip_accents(t.lower_)} for t in self.nlp.make_doc(text)]
+
+    def compile(self, pattern: str) -> list[tuple]:
+        """Turn "use (my) code {code}" into token-predicate sequences, one per optional choice."""
+        variants: list[tuple] = [()]
         for part in pattern.split():
-            optional = part.startswith("(") and part.endswith(")")
+            optional = part.startswith("(") and part.endswith(")") and len(part) > 2
             if optional:
                 part = part[1:-1]
             if part in PLACEHOLDERS:
-                spec = dict(PLACEHOLDERS[part])
-                tokens.append({**spec, "OP": "?"} if optional else spec)
-                continue
-            if "|" in part:
-                words = sorted({w.lower() for w in part.split("|") if w}
-                               | {strip_accents(w.lower()) for w in part.split("|") if w})
-                spec = {"LOWER": {"IN": words}}
-                tokens.append({**spec, "OP": "?"} if optional else spec)
-                continue
-            sub = [t.lower_ for t in self.nlp.make_doc(part)]
-            for word in sub:
-                spec = {"LOWER": word}
-                tokens.append({**spec, "OP": "?"} if optional else spec)
-        return tokens
+                preds: tuple = (PLACEHOLDERS[part],)
+            elif "|" in part:
+                words = set()
+                for w in part.split("|"):
+                    if w:
+                        words |= {w.lower(), strip_accents(w.lower())}
+                preds = (("lit", frozenset(words)),)
+            else:
+                preds = tuple(("lit", frozenset(w)) for w in self._words(part))
+            variants = [v + preds for v in variants] + (list(variants) if optional else [])
+        return [v for v in variants if v]
 
-    def match(self, doc) -> list[tuple[EntryRef, int, int]]:
+    @staticmethod
+    def _anchor(variant: tuple, ref: EntryRef, anchors: dict) -> None:
+        """Index a predicate sequence under its longest run of literal words."""
+        best: tuple[int, int] | None = None
+        for a in range(len(variant)):   # the longest window of literals with few spellings
+            combos, b = 1, a
+            while b < len(variant) and variant[b][0] == "lit" and combos * len(variant[b][1]) <= MAX_ANCHOR_PHRASES:
+                combos *= len(variant[b][1])
+                b += 1
+            if b > a and (best is None or b - a > best[1] - best[0]):
+                best = (a, b)
+        if best is None:
+            raise ValueError(f"pattern needs at least one literal word: {ref.entry_id}")
+        phrases = [""]
+        for k in range(*best):
+            phrases = [f"{p} {w}".strip() for p in phrases for w in sorted(variant[k][1])]
+        for phrase in phrases:
+            anchors.setdefault(phrase, []).append((ref, variant, best[0]))
+
+    @staticmethod
+    def _holds(pred: tuple, tok) -> bool:
+        kind, arg = pred
+        if kind == "lit":
+            return tok.lower_ in arg
+        if kind == "re":
+            return arg.match(tok.text) is not None
+        if kind == "num":
+            return tok.like_num
+        if kind == "url":
+            return tok.like_url
+        return True
+
+    def match(self, doc, text: str) -> list[tuple[EntryRef, int, int]]:
         """All matches as (entry, start token, end token)."""
-        refs = self.refs
-        out = [(refs[k], s, e) for k, s, e in self.phrases(doc)]
-        out.extend((refs[k], s, e) for k, s, e in self.matcher(doc))
-        text = doc.text
-        if self.suffix_re is not None and "#" in text:
-            for m in self.suffix_re.finditer(text):
-                span = doc.char_span(m.start(), m.end())
-                if span is not None:
-                    for ref in self.suffixes[m.group(1).lower()]:
-                        out.append((ref, span.start, span.end))
+        refs, anchored = self.refs, self.anchored
+        out = []
+        found = []
+        n = len(doc)
+        for key, s, e in self.phrases(doc):
+            ref = refs.get(key)
+            if ref is not None:
+                out.append((ref, s, e))
+                continue
+            for ref, variant, offset in anchored[key]:
+                start = s - offset
+                end = start + len(variant)
+                if start < 0 or end > n:
+                    continue
+                ok = True
+                for i, (kind, arg) in enumerate(variant):
+                    if offset <= i < offset + (e - s):
+                        continue
+                    tok = doc[start + i]
+                    if kind == "lit":
+                        ok = tok.lower_ in arg
+                    elif kind == "re":
+                        ok = arg.match(tok.text) is not None
+                    elif kind == "num":
+                        ok = tok.like_num
+                    elif kind == "url":
+                        ok = tok.like_url
+                    if not ok:
+                        break
+                if ok:
+                    found.append((ref, start, end))
+        if found:   # the same entry may be found twice (an anchor shared by optional variants)
+            seen: set = set()
+            for m in found:
+                k = (id(m[0]), m[1], m[2])
+                if k not in seen:
+                    seen.add(k)
+                    out.append(m)
+        if self.suffix_tuple and "#" in text and any(x in text.lower() for x in self.suffix_tuple):
+            for m in HASHTAG_WORD_RE.finditer(text):
+                tag = m.group(1).lower()
+                if tag.endswith(self.suffix_tuple):
+                    suffix = next(x for x in self.suffix_tuple if tag.endswith(x))
+                    if len(tag) > len(suffix):   # "#partner" alone is not a brand partner
+                        span = doc.char_span(m.start(), m.end())
+                        if span is not None:
+                            out.extend((ref, span.start, span.end) for ref in self.suffixes[suffix])
         return out
 
 

@@ -25,6 +25,14 @@ OPENERS = frozenset("[({|-–—•·*/<«【:.!?,;")
 CLOSERS = frozenset("])}|:-–—•·*/>»】.!,")
 BRAND_TOKEN = re.compile(r"^[@#][\w.]*\w$")
 MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]*[A-Za-z0-9_]")
+# a run of hashtags, with emoji, punctuation and @mentions allowed between them
+HASHTAG_RUN_RE = re.compile(r"(?<![\w#])#\w+(?:(?:[^\w#@]|@[\w.]+)*#\w+)*")
+HASHTAG_TOKEN_RE = re.compile(r"#\w+")
+TAGS_RE = re.compile(r"[#@][\w.]+")
+WORD_CHAR_RE = re.compile(r"\w")
+WORD_RE = re.compile(r"\w+")
+# enough to free stop words from the punctuation around them ("day," "(and"), cheaply
+PUNCT_TO_SPACE = str.maketrans({c: " " for c in ".,;:!?()[]{}\"«»“”‘’|/\\…"})
 
 
 @dataclass(slots=True)
@@ -49,32 +57,17 @@ class FieldSignals:
     _clusters: list | None = None
 
     def hashtag_clusters(self, min_size: int) -> list[tuple[int, int, list[int], bool]]:
-        """Runs of hashtags: (first char, last char, token indices, ends the text)."""
+        """Runs of hashtags: (first char, last char, start offsets of the hashtags, ends the text).
+
+        Emoji, punctuation and @mentions between hashtags do not break a run; a word does.
+        """
         if self._clusters is None:
-            runs: list[list[int]] = []
-            current: list[int] = []
-            for tok in self.doc:
-                t = tok.text
-                if t.startswith("#") and len(t) > 1:
-                    current.append(tok.i)
-                elif tok.is_punct or tok.is_space or not any(ch.isalnum() for ch in t) \
-                        or t.startswith("@"):
-                    continue   # separators, emoji and tags do not break a run of hashtags
-                else:
-                    if current:
-                        runs.append(current)
-                    current = []
-            if current:
-                runs.append(current)
-            n = len(self.doc)
             clusters = []
-            for run in runs:
-                last = run[-1]
-                tail_words = any(any(ch.isalnum() for ch in self.doc[i].text)
-                                 and not self.doc[i].text.startswith(("#", "@"))
-                                 for i in range(last + 1, n))
-                clusters.append((self.doc[run[0]].idx, self.doc[last].idx + len(self.doc[last].text),
-                                 run, not tail_words))
+            text = self.text
+            for run in HASHTAG_RUN_RE.finditer(text):
+                starts = [run.start() + m.start() for m in HASHTAG_TOKEN_RE.finditer(run.group(0))]
+                tail = TAGS_RE.sub("", text[run.end():])
+                clusters.append((run.start(), run.end(), starts, not WORD_CHAR_RE.search(tail)))
             self._clusters = clusters
         return [c for c in self._clusters if len(c[2]) >= min_size]
 
@@ -130,7 +123,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
                   brand_lower: str | None, connection: list[Evidence]) -> FieldSignals:
     doc = pipe.nlp.make_doc(text)
     out = FieldSignals(name, text, doc)
-    matches = pipe.match(doc)
+    matches = pipe.match(doc, text)
     if not matches:
         return out
     by_span: dict[tuple[int, int, str], list[EntryRef]] = {}
@@ -216,8 +209,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         if kind:
             connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
                                        hit.entries[0].entry.implies, "declared by the label"))
-    caption = fields.get("text")
-    lowers = [t.lower_ for t in caption.doc] if caption is not None else []
+    lowers = post.text.lower().translate(PUNCT_TO_SPACE).split() if post.text else []
     all_text = "\n".join(t for _, t in texts)
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)

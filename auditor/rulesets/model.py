@@ -24,6 +24,8 @@ class CountryPolicy:
     references: dict[str, tuple[Reference, ...]]   # rule id -> resolved references
     rules_by_kind: dict[str, tuple[Any, ...]]
     class_status: dict[str, str]
+    # memo of derived answers (label statuses, applicable rules); filled by use, never changes meaning
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def confidence(self) -> str:
@@ -32,6 +34,24 @@ class CountryPolicy:
     def label_status(self, entry_id: str, label_class: str, language: str | None,
                      post_language: str | None) -> str:
         """accepted | weak | rejected | wrong_language, for a label found in a post."""
+        key = ("status", entry_id, label_class, language, post_language)
+        status = self.memo.get(key)
+        if status is None:
+            status = self.memo[key] = self._label_status(entry_id, label_class, language, post_language)
+        return status
+
+    def applicable(self, kind: str, platform: str | None, fmt: str) -> tuple[Any, ...]:
+        """This country's rules of one kind that apply to a platform and format."""
+        key = ("rules", kind, platform, fmt)
+        rules = self.memo.get(key)
+        if rules is None:
+            rules = self.memo[key] = tuple(
+                r for r in self.rules_by_kind.get(kind, ())
+                if (not r.platforms or platform in r.platforms) and (not r.formats or fmt in r.formats))
+        return rules
+
+    def _label_status(self, entry_id: str, label_class: str, language: str | None,
+                      post_language: str | None) -> str:
         policy = self.spec.labels
         by_entry = policy.entries.get(entry_id)
         if by_entry is not None:

@@ -3,8 +3,9 @@ import pytest
 
 from auditor.rulefiles import load_rules
 from auditor.ruletests import run_examples
+from tests.conftest import RULES_DIR
 
-_RULES = load_rules()
+_RULES = load_rules(RULES_DIR)
 _CASES = [(key, ex.id) for key, exs in sorted(_RULES.examples.items()) for ex in exs]
 
 

@@ -3,11 +3,12 @@ import pytest
 
 from auditor.rulefiles import read_rules_dir
 from auditor.rulesets import RulesInvalid, parse_rules
+from tests.conftest import RULES_DIR
 
 
 @pytest.fixture(scope="module")
 def sources():
-    return read_rules_dir("rules")
+    return read_rules_dir(RULES_DIR)
 
 
 def errors_for(sources, path, text):
