@@ -16,9 +16,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from auditor.db import ids_in, insert_rows, update_rows
 from auditor.models import (
     COMPENSATION_RELATIONSHIP, Audit, Campaign, Contract, Finding, Post as PostRow, utcnow,
 )
@@ -116,18 +117,19 @@ class BatchResult:
 
 def claim(session: Session, audit_ids: list[int], worker: str) -> list[int]:
     session.execute(
-        update(Audit).where(Audit.id.in_(audit_ids), Audit.status.in_(("queued", "running")))
+        update(Audit).where(ids_in(session, Audit.id, audit_ids), Audit.status.in_(("queued", "running")))
         .values(status="running", attempts=Audit.attempts + 1, started_at=utcnow(), claimed_by=worker,
                 error=None)
         .execution_options(synchronize_session=False))
-    return list(session.scalars(select(Audit.id).where(Audit.id.in_(audit_ids), Audit.status == "running")))
+    return list(session.scalars(select(Audit.id).where(ids_in(session, Audit.id, audit_ids),
+                                                       Audit.status == "running", Audit.claimed_by == worker)))
 
 
 def _load(session: Session, ids: list[int]):
     rows = session.execute(
         select(Audit.id, Audit.org_id, PostRow.id, PostRow.external_id, PostRow.data, PostRow.contract_id,
                PostRow.campaign_id, PostRow.influencer_id, PostRow.platform)
-        .join(PostRow, PostRow.id == Audit.post_id).where(Audit.id.in_(ids))).all()
+        .join(PostRow, PostRow.id == Audit.post_id).where(ids_in(session, Audit.id, ids))).all()
     contract_ids = {r[5] for r in rows if r[5]}
     campaign_ids = {r[6] for r in rows if r[6]}
     contracts = {c.id: c for c in session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))} \
@@ -171,23 +173,24 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
     with db.transaction() as session:
         # lock what we are about to finish: a concurrent re-run waits here, then finds them done
         open_ids = set(session.scalars(
-            select(Audit.id).where(Audit.id.in_(list(computed)), Audit.status.notin_(("done", "failed")))
+            select(Audit.id).where(ids_in(session, Audit.id, computed), Audit.status.notin_(("done", "failed")))
             .order_by(Audit.id).with_for_update()))
         result.skipped += sorted(set(computed) - open_ids)
         if not open_ids:
             return
         post_ids = sorted({computed[a][2][1] for a in open_ids})
         current_posts = set(session.scalars(
-            select(PostRow.id).where(PostRow.id.in_(post_ids), PostRow.is_current)
+            select(PostRow.id).where(ids_in(session, PostRow.id, post_ids), PostRow.is_current)
             .order_by(PostRow.id).with_for_update()))
-        session.execute(delete(Finding).where(Finding.audit_id.in_(list(open_ids)))
+        session.execute(delete(Finding).where(ids_in(session, Finding.audit_id, open_ids))
                         .execution_options(synchronize_session=False))
         finding_rows: list[dict[str, Any]] = []
         audit_rows: list[dict[str, Any]] = []
         for audit_id in sorted(open_ids):
             verdict, error, (org_id, post_id, contract_id, campaign_id, influencer_id, platform) = computed[audit_id]
             if verdict is None:
-                audit_rows.append({"id": audit_id, "status": "failed", "error": error, "finished_at": now})
+                audit_rows.append({"id": audit_id, "status": "failed", "error": error, "finished_at": now,
+                                   "verdict_status": None, "ruleset_version": None, "verdict": None})
                 result.failed.append(audit_id)
                 continue
             version = verdict["ruleset_version"]
@@ -205,19 +208,20 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                     "confidence": f.get("confidence", "high"), "ruleset_version": version,
                     "review_state": "open", "current": post_id in current_posts, "created_at": now,
                 })
-        session.execute(update(Audit), audit_rows)
+        update_rows(session, Audit, audit_rows)
         if finding_rows:
-            session.execute(insert(Finding), finding_rows)
+            insert_rows(session, Finding, finding_rows, returning_ids=False)
         result.findings += len(finding_rows)
         _mark_current(session, post_ids)
 
 
 def _mark_current(session: Session, post_ids: list[int]) -> None:
     """Only the findings of a post's latest finished audit are 'current' (what reviewers see)."""
-    latest = select(func.max(Audit.id)).where(Audit.post_id == Finding.post_id, Audit.status == "done") \
-        .scalar_subquery()
-    session.execute(update(Finding).where(Finding.post_id.in_(post_ids), Finding.current,
-                                          Finding.audit_id != latest)
+    latest = list(session.scalars(select(func.max(Audit.id)).where(ids_in(session, Audit.post_id, post_ids),
+                                                                   Audit.status == "done")
+                                  .group_by(Audit.post_id)))
+    session.execute(update(Finding).where(ids_in(session, Finding.post_id, post_ids), Finding.current,
+                                          ~ids_in(session, Finding.audit_id, latest))
                     .values(current=False).execution_options(synchronize_session=False))
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from auditor.db import insert_rows
 from auditor.errors import Conflict
 from auditor.models import Audit, Campaign, CloseRun, Finding, Post as PostRow, utcnow
 
@@ -29,9 +30,9 @@ def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[Cl
     session.flush()
     audit_ids: list[int] = []
     if post_ids:
-        audit_ids = list(session.scalars(insert(Audit).returning(Audit.id, sort_by_parameter_order=True), [
+        audit_ids = insert_rows(session, Audit, [
             {"org_id": campaign.org_id, "post_id": pid, "run_id": run.id, "kind": "close", "status": "queued"}
-            for pid in post_ids]))
+            for pid in post_ids])
     campaign.status = "closed"
     campaign.closed_at = utcnow()
     return run, True, audit_ids

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import JSON, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -123,3 +123,97 @@ def current_revision(db: Database) -> str | None:
 
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def insert_rows(session: Session, model, rows: list[dict], returning_ids: bool = True) -> list[int]:
+    """Insert many rows, answer their ids in order.
+
+    PostgreSQL: ids drawn from the sequence in one query, then COPY (one round trip, no SQL
+    text to build or parse: ~10x faster than a multi-row INSERT of a thousand posts here).
+    Other databases: SQLAlchemy's multi-row INSERT ... RETURNING.
+    """
+    from sqlalchemy import insert
+
+    if not rows:
+        return []
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        if not returning_ids:
+            session.execute(insert(model), rows)
+            return []
+        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    from psycopg.types.json import Jsonb
+
+    table = model.__table__
+    ids = [r[0] for r in conn.exec_driver_sql(
+        f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")]
+    columns = [c for c in table.columns if c.name == "id" or c.name in rows[0] or c.default is not None]
+    names = [c.name for c in columns]
+    json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
+    defaults = {c.name: c.default.arg for c in columns if c.default is not None and c.name not in rows[0]}
+    quote = conn.dialect.identifier_preparer.quote   # "references" is a reserved word
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
+            for row_id, row in zip(ids, rows):
+                values = []
+                for name in names:
+                    if name == "id":
+                        value = row_id
+                    elif name in row:
+                        value = row[name]
+                    else:
+                        arg = defaults[name]
+                        value = arg(None) if callable(arg) else arg
+                    if name in json_cols and value is not None:
+                        value = Jsonb(value)
+                    values.append(value)
+                copy.write_row(values)
+    return ids
+
+
+def ids_in(session: Session, column, ids):
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`: one parameter instead of hundreds."""
+    from sqlalchemy import Integer, any_, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
+_PG_ARRAY_TYPES = {"Integer": "int[]", "String": "text[]", "Text": "text[]", "DateTime": "timestamptz[]",
+                   "JSON": "jsonb[]", "Boolean": "boolean[]"}
+
+
+def update_rows(session: Session, model, rows: list[dict]) -> None:
+    """UPDATE many rows by id, each with its own values (all rows carry the same keys).
+
+    PostgreSQL: one statement over unnest()ed arrays instead of an executemany round per row.
+    """
+    from sqlalchemy import update
+
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        session.execute(update(model), rows)
+        return
+    from psycopg.types.json import Jsonb
+
+    table = model.__table__
+    quote = conn.dialect.identifier_preparer.quote
+    names = [k for k in rows[0] if k != "id"]
+    casts, params = ["int[]"], {"id": [r["id"] for r in rows]}
+    for name in names:
+        col = table.columns[name]
+        kind = "JSON" if isinstance(col.type, JSON) else type(col.type).__name__
+        casts.append(_PG_ARRAY_TYPES[kind])
+        params[name] = [Jsonb(r[name]) if kind == "JSON" and r[name] is not None else r[name] for r in rows]
+    keys = ["id", *names]
+    unnest = ", ".join(f"%({k})s::{c}" for k, c in zip(keys, casts))
+    sets = ", ".join(f"{quote(n)} = v.{quote(n)}" for n in names)
+    sql = (f"UPDATE {quote(table.name)} AS t SET {sets} FROM unnest({unnest}) "
+           f"AS v({', '.join(map(quote, keys))}) WHERE t.id = v.id")
+    conn.exec_driver_sql(sql, params)

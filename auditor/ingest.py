@@ -10,11 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from auditor import audits
 from auditor.catalog import normal_handle
+from auditor.db import insert_rows
 from auditor.errors import Invalid, ServiceError, post_error_status
 from auditor.models import Audit, Campaign, Contract, Finding, InfluencerHandle, Post as PostRow
 from auditor.posts import PostError
@@ -196,7 +197,7 @@ def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ing
     } for slot, p, version, previous in to_insert]
     post_ids: list[int] = []
     if rows:
-        post_ids = list(session.scalars(insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True), rows))
+        post_ids = insert_rows(session, PostRow, rows)
         # chain versions created within this request
         by_identity: dict[str, int] = {}
         chain = []
@@ -207,9 +208,8 @@ def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ing
                 by_identity[p.identity] = pid
         if chain:
             session.execute(update(PostRow), chain)
-        audit_ids = list(session.scalars(
-            insert(Audit).returning(Audit.id, sort_by_parameter_order=True),
-            [{"org_id": org_id, "post_id": pid, "kind": kind, "status": "queued"} for pid in post_ids]))
+        audit_ids = insert_rows(session, Audit, [{"org_id": org_id, "post_id": pid, "kind": kind,
+                                                  "status": "queued"} for pid in post_ids])
         for (slot, p, version, _), pid, aid in zip(to_insert, post_ids, audit_ids):
             results[slot] = {"index": p.index, "post_id": pid, "audit_id": aid, "version": version,
                              "status": "queued"}

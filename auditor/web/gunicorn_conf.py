@@ -1,0 +1,19 @@
+"""gunicorn settings for the API: `gunicorn -c python:auditor.web.gunicorn_conf wsgi:app`.
+
+/check is CPU-bound (the engine runs in the web process), so one process per core does the work;
+a few threads per process keep keep-alive connections and I/O-bound routes (database) moving
+while another request computes. The app is preloaded: rules and spaCy pipelines are built once
+in the master and shared copy-on-write by the forked workers (database connections open later,
+per process).
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+preload_app = True
+keepalive = 5
+timeout = 60
+accesslog = None
