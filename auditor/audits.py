@@ -103,8 +103,9 @@ def audit_post(engine, data: dict[str, Any], contract: Contract | None, campaign
     return verdict
 
 
-def public_post_id(row_id: int, external_id: str | None) -> str:
-    return external_id or f"post-{row_id}"
+def public_post_id(row_id: int, external_id: str | None, url: str | None = None) -> str:
+    """How reports name a stored post: the caller's id, else its url, else our row id."""
+    return external_id or url or f"post-{row_id}"
 
 
 @dataclass
@@ -128,7 +129,7 @@ def claim(session: Session, audit_ids: list[int], worker: str) -> list[int]:
 def _load(session: Session, ids: list[int]):
     rows = session.execute(
         select(Audit.id, Audit.org_id, PostRow.id, PostRow.external_id, PostRow.data, PostRow.contract_id,
-               PostRow.campaign_id, PostRow.influencer_id, PostRow.platform)
+               PostRow.campaign_id, PostRow.influencer_id, PostRow.platform, PostRow.url)
         .join(PostRow, PostRow.id == Audit.post_id).where(ids_in(session, Audit.id, ids))).all()
     contract_ids = {r[5] for r in rows if r[5]}
     campaign_ids = {r[6] for r in rows if r[6]}
@@ -150,12 +151,12 @@ def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> Ba
     result.skipped = sorted(set(audit_ids) - set(claimed))
 
     computed: dict[int, tuple[dict | None, str | None, tuple]] = {}
-    for audit_id, org_id, post_id, external_id, data, contract_id, campaign_id, influencer_id, platform in rows:
+    for audit_id, org_id, post_id, external_id, data, contract_id, campaign_id, influencer_id, platform, url in rows:
         contract = contracts.get(contract_id)
         campaign = campaigns.get(campaign_id or (contract.campaign_id if contract else None))
         meta = (org_id, post_id, contract_id, campaign.id if campaign else campaign_id, influencer_id, platform)
         try:
-            verdict = audit_post(engine, data, contract, campaign, public_post_id(post_id, external_id))
+            verdict = audit_post(engine, data, contract, campaign, public_post_id(post_id, external_id, url))
             computed[audit_id] = (verdict, None, meta)
         except PostError as exc:   # the stored post no longer fits the rules (e.g. a country was removed)
             computed[audit_id] = (None, f"{exc.code}: {exc.message}", meta)
