@@ -22,6 +22,7 @@ class Engine:
         self.links = LinkClassifier(rules.links)
         self.langdetect = LangDetect()
         self.negations = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.negations)
+        self.articles = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.articles)
         self._accepted_examples = {code: self._examples(code) for code in rules.countries}
         # langdetect can only change a verdict where a label must match the post's language
         self._needs_language = {code: c.spec.labels.same_language_as_post for code, c in rules.countries.items()}
@@ -61,7 +62,7 @@ class Engine:
         rules = self.rules
         countries = [rules.countries[c] for c in post.countries]
         pipe = self.pipelines.get(self.tokenization_language(post))
-        signals = analyze_post(post, pipe, self.links, self.negations)
+        signals = analyze_post(post, pipe, self.links, self.negations, self.articles)
 
         known = tuple(r for r in post.relationship if r != "none")
         detected = tuple(signals.connection)

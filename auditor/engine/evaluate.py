@@ -116,8 +116,10 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
             special.append(hit)
             continue
         best = "rejected"
-        for r in hit.entries:
-            s = country.label_status(r.entry_id, hit.label_class, r.language, lang)
+        # when the words are a label in the audience's own language, judge them as that
+        own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+        for r in own:
+            s = country.label_status(r.entry_id, r.entry.label_class, r.language, lang)
             if RANK[s] > RANK[best]:
                 best = s
         statuses[id(hit)] = best

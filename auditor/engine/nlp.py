@@ -94,13 +94,14 @@ class EntryRef:
 class Pipeline:
     """A blank spaCy pipeline for one language and the matchers for every vocabulary."""
 
-    def __init__(self, lang: str, rules: RuleSet):
+    def __init__(self, lang: str, rules: RuleSet, lang_code: str | None = None):
         try:
             self.nlp = spacy.blank(lang)
         except Exception:  # a language spaCy does not know: the multi-language tokenizer
             self.nlp = spacy.blank("xx")
         customize_tokenizer(self.nlp)
         self.lang = lang
+        self.lang_code = lang_code or lang   # the rules' language code (nb), not spaCy's
         self.refs: dict[int, EntryRef] = {}
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
@@ -288,7 +289,7 @@ class Pipelines:
         pipe = self._cache.get(lang)
         if pipe is None:
             spacy_lang = self.rules.vocabularies[lang].spacy if lang in self.rules.vocabularies else lang
-            pipe = self._cache[lang] = Pipeline(spacy_lang, self.rules)
+            pipe = self._cache[lang] = Pipeline(spacy_lang, self.rules, lang)
         return pipe
 
     def preload(self, langs: Iterable[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
 from auditor.engine.nlp import NOT_CODE_BEFORE, EntryRef, Pipeline
+from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
 # label classes a negation turns into "not sponsored": "ikke reklame", "not sponsored", "keine Werbung"
@@ -18,7 +19,8 @@ LABEL_CONNECTION = {
     "collaboration": "paid", "collab_abbrev": "paid", "partner": "paid", "brand_partner": "ambassador",
     "ambassador": "ambassador", "brand_ambassador": "ambassador", "thanks": "thanks", "pr": "gifted",
     "promotion": "paid", "promoted_by": "paid", "presented_by": "paid", "product_placement": "paid",
-    "employee": "employee", "own_brand": "own_brand",
+    "employee": "employee", "own_brand": "own_brand", "gift_statement": "gifted",
+    "affiliate_statement": "affiliate",
 }
 # what may open a label line, and what may close it: "Ad: ...", "[AD]", "… | ad", "(reklame)"
 OPENERS = frozenset("[({|-–—•·*/<«【:.!?,;")
@@ -120,13 +122,14 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
 
 
 def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str],
-                  brand_lower: str | None, connection: list[Evidence]) -> FieldSignals:
+                  brand_lower: str | None, connection: list[Evidence],
+                  articles: frozenset[str] = frozenset(), prefer: str = "en") -> FieldSignals:
     doc = pipe.nlp.make_doc(text)
     out = FieldSignals(name, text, doc)
     matches = pipe.match(doc, text)
     if not matches:
         return out
-    by_span: dict[tuple[int, int, str], list[EntryRef]] = {}
+    by_span: dict[tuple[int, int], list[EntryRef]] = {}
     for ref, s, e in matches:
         group = ref.group
         if group == "label":
@@ -135,6 +138,10 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
             if entry.context == "label" and not ref.hashtag \
                     and not _label_shaped(text, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)):
                 continue
+            if entry.context == "any" and not ref.hashtag and s > 0 and doc[s - 1].lower_ in articles \
+                    and cls not in SPECIAL_LABEL_CLASSES \
+                    and _brand_after(doc, e, brand_lower) is None:
+                continue   # "saw an ad on TV": a noun in a sentence, not a label
             if cls in NEGATABLE and _negated(doc, s, negations):
                 span = doc[max(0, s - 2):e]
                 connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
@@ -146,7 +153,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
                 if past is None:
                     continue
                 e = past
-            by_span.setdefault((s, e, cls), []).append(ref)
+            by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             entry = ref.entry
             span = doc[s:e]
@@ -159,16 +166,17 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
             connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
                                        "discount_code", ref.entry_id, ref.language, "strong",
                                        "discount code wording"))
-    # a longer label swallows the shorter ones inside it ("paid partnership" > "partnership")
-    spans = sorted(by_span, key=lambda k: (-(k[1] - k[0]), k[0]))
+    # a longer label swallows the shorter ones it overlaps ("paid partnership with" > "partnership")
     taken: list[tuple[int, int]] = []
-    for s, e, cls in spans:
-        if any(s >= ts and e <= te and (s, e) != (ts, te) for ts, te in taken):
+    for s, e in sorted(by_span, key=lambda k: (-(k[1] - k[0]), k[0])):
+        if any(s < te and e > ts for ts, te in taken):
             continue
         taken.append((s, e))
-        refs = by_span[(s, e, cls)]
+        # the same words may be a label in several languages ("#collab"): the post's language first
+        refs = sorted(by_span[(s, e)], key=lambda r: (r.language != prefer, r.language != "en"))
         span = doc[s:e]
         first = refs[0]
+        cls = first.entry.label_class
         ev = Evidence(Span(name, span.start_char, span.end_char, span.text), cls, first.entry_id,
                       first.language, "label", first.entry.source)
         out.labels.append(LabelHit(ev, cls, tuple(refs), name, span.start_char, span.end_char,
@@ -178,7 +186,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
 
 
 def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
-                 negations: frozenset[str]) -> PostSignals:
+                 negations: frozenset[str], articles: frozenset[str] = frozenset()) -> PostSignals:
     brand = (post.brand or "").strip()
     brand_lower = brand.lower() if brand else None
     connection: list[Evidence] = []
@@ -193,7 +201,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         texts.append(("transcript", post.transcript))
     labels: list[LabelHit] = []
     for name, text in texts:
-        fs = analyze_field(name, text, pipe, negations, brand_lower, connection)
+        fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code)
         fields[name] = fs
         labels.extend(fs.labels)
         for hit in links.find(text):
@@ -223,4 +231,6 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
             pos = ftext.lower().find(bare)
             connection.append(Evidence(Span(field_name, pos, pos + len(bare), ftext[pos:pos + len(bare)]),
                                        "brand_mention", "post.brand", None, "weak", "the post names the brand"))
+    if not brand_named and any(e.kind in NEEDS_BRAND_KINDS for e in connection):
+        connection = [e for e in connection if e.kind not in NEEDS_BRAND_KINDS]
     return PostSignals(fields, labels, connection, lowers, mentions, brand_named)

@@ -38,8 +38,10 @@ LABEL_CLASSES = (
     "promoted_by",        # promoted by, promosso da
     "presented_by",       # brought to you by, powered by, präsentiert von, mogelijk gemaakt door
     "product_placement",  # produktplassering, Produktplatzierung, product placement
-    "employee",           # #employee, I work for
-    "own_brand",          # #ownbrand, my own brand
+    "employee",           # #employee, "I work at @brand"
+    "own_brand",          # #ownbrand, "my own brand @x"
+    "gift_statement",     # a plain sentence: "@brand sent me this for free", "I got this free from @brand"
+    "affiliate_statement",  # "I earn a commission if you buy through my links"
     # special labels: not advertising labels, checked by special_label rules only
     "retouched_images",   # « Images retouchées »
     "virtual_images",     # « Images virtuelles »
@@ -51,8 +53,11 @@ SPECIAL_LABEL_CLASSES = frozenset({"retouched_images", "virtual_images", "retouc
 # What a material-connection cue says. Relationship kinds come from contracts; the rest are
 # cues only found in text.
 CONNECTION_KINDS = tuple(r for r in RELATIONSHIPS if r != "none") + (
-    "thanks", "link_in_bio", "brand_mention", "tracking_link", "call_to_action", "not_sponsored",
+    "thanks", "link_in_bio", "brand_mention", "tracking_link", "call_to_action", "endorsement",
+    "not_sponsored",
 )
+# cues that only count next to a named brand: "holy grail!" says nothing without an @handle
+NEEDS_BRAND_KINDS = frozenset({"endorsement"})
 LABEL_STATUSES = ("accepted", "weak", "rejected")
 SEVERITY = Literal["error", "warning", "info"]
 CONFIDENCE = Literal["high", "medium", "low"]
@@ -140,6 +145,9 @@ class VocabularyFile(Strict):
     name: str
     spacy: str = Field(pattern=r"^[a-z]{2}$", description="spaCy blank() language code")
     negations: tuple[str, ...] = ()          # words that turn "sponsored" into "not sponsored"
+    # articles that make a label word a noun in a sentence ("saw an ad on TV", "en reklame på TV");
+    # such a word counts as a label only when a brand follows ("an ad for @brand")
+    articles: tuple[str, ...] = ()
     code_keywords: tuple[str, ...] = ()      # words that introduce a discount code: code, kode ...
     labels: tuple[LabelEntry, ...] = ()
     connection: tuple[ConnectionEntry, ...] = ()
