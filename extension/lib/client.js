@@ -139,7 +139,7 @@ export function describeHttpError(status, data, headers, serverUrl) {
     return {
       ...base, code: 'rate_limited', title: 'Too many checks: rate limited',
       message: retry !== null
-        ? `The server limits how often this key may check. Try again in ${retry} second${retry === 1 ? '' : 's'}.`
+        ? `The server limits how often this key may check. Try again in ${waitWords(retry)}.`
         : 'The server limits how often this key may check. Try again in a little while.',
       hint: serverMessage, retryAfter: retry, action: 'retry',
     };
@@ -193,6 +193,14 @@ export function describeHttpError(status, data, headers, serverUrl) {
     ...base, code: code || 'http_error', title: `The server answered HTTP ${status}`,
     message: serverMessage || 'The request was not accepted.', hint: null, action: null,
   };
+}
+
+/** 7 -> "7 seconds", 150 -> "3 minutes", 7200 -> "2 hours" (rounded up). */
+export function waitWords(seconds) {
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 90) return plural(seconds, 'second');
+  if (seconds < 90 * 60) return plural(Math.ceil(seconds / 60), 'minute');
+  return plural(Math.ceil(seconds / 3600), 'hour');
 }
 
 /** Retry-After is seconds or an HTTP date; returns whole seconds (>= 0) or null. */

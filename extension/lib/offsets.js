@@ -61,7 +61,7 @@ export function locateSpan(text, span, index = codePointIndex(text)) {
 
 /**
  * Cut `text` into consecutive segments; `ranges` are {start, end, id} in UTF-16 units and may
- * overlap. Each segment lists the ids of the ranges covering it (empty for plain text).
+ * overlap. Each segment lists the ids of the ranges covering it, once each (empty for plain text).
  * Joining the segments' text gives back `text` exactly.
  */
 export function segments(text, ranges) {
@@ -76,7 +76,7 @@ export function segments(text, ranges) {
   for (let i = 0; i < points.length - 1; i += 1) {
     const [a, b] = [points[i], points[i + 1]];
     if (a === b) continue;
-    const ids = valid.filter((r) => r.start <= a && r.end >= b).map((r) => r.id);
+    const ids = [...new Set(valid.filter((r) => r.start <= a && r.end >= b).map((r) => r.id))];
     const last = out[out.length - 1];
     if (last && sameIds(last.ids, ids)) {
       last.text += text.slice(a, b);

@@ -136,8 +136,13 @@ async function init() {
   savedPattern = server.ok ? server.pattern : null;
   $('options-form').addEventListener('submit', onSave);
   $('test').addEventListener('click', onTest);
-  $('serverUrl').addEventListener('change', validate);
-  $('countries').addEventListener('change', validate);
+  // Re-check as the user types only once a message is shown (validating on blur would move the
+  // buttons under the pointer between mouse down and up, and swallow the click).
+  for (const id of ['serverUrl', 'countries']) {
+    $(id).addEventListener('input', () => {
+      if (!$('serverUrl-error').hidden || !$('countries-error').hidden || !$('serverUrl-warning').hidden) validate();
+    });
+  }
   $('toggle-key').addEventListener('click', () => {
     const shown = $('apiKey').type === 'text';
     $('apiKey').type = shown ? 'password' : 'text';

@@ -78,6 +78,18 @@ test('429: rate limited, with the wait from Retry-After', () => {
   assert.match(e2.message, /in a little while/);
 });
 
+test('long waits are said in minutes or hours', async () => {
+  const { waitWords } = await import('../lib/client.js');
+  assert.equal(waitWords(0), '0 seconds');
+  assert.equal(waitWords(89), '89 seconds');
+  assert.equal(waitWords(90), '2 minutes');
+  assert.equal(waitWords(2824), '48 minutes');
+  assert.equal(waitWords(60 * 60), '60 minutes');
+  assert.equal(waitWords(7200), '2 hours');
+  const e = describeHttpError(429, null, new Headers({ 'Retry-After': '2824' }), SERVER);
+  assert.match(e.message, /Try again in 48 minutes\./);
+});
+
 test('Retry-After as an HTTP date', () => {
   const now = Date.parse('2025-01-01T00:00:00Z');
   assert.equal(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', now), 30);

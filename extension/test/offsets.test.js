@@ -69,3 +69,10 @@ test('segments merge neighbours with the same findings and ignore invalid ranges
   assert.deepEqual(segs, [{ text: 'a', ids: [] }, { text: 'bcde', ids: [1] }, { text: 'f', ids: [] }]);
   assert.deepEqual(segments('', []), []);
 });
+
+test('several overlapping spans of one finding mark the text once', () => {
+  // the service quotes 'code RUN20 for', 'code RUN20', 'code RUN20' for one finding
+  const text = 'Use code RUN20 for 20% off';
+  const segs = segments(text, [{ start: 4, end: 18, id: 1 }, { start: 4, end: 14, id: 1 }, { start: 4, end: 14, id: 1 }]);
+  assert.deepEqual(segs, [{ text: 'Use ', ids: [] }, { text: 'code RUN20 for', ids: [1] }, { text: ' 20% off', ids: [] }]);
+});
