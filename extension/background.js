@@ -57,6 +57,7 @@ async function openResultWindow(pendingId) {
 // --- context menu ---------------------------------------------------------------------------
 
 async function createMenu() {
+  if (!ext.contextMenus) return;  // Firefox for Android has no context menus
   await ext.contextMenus.removeAll();
   ext.contextMenus.create({ id: MENU_ID, title: 'Check ad disclosure', contexts: ['selection'] });
 }
@@ -94,7 +95,7 @@ async function handleMenuClick(info, tab) {
 
 ext.runtime.onInstalled.addListener(() => { createMenu(); });
 ext.runtime.onStartup?.addListener(() => { createMenu(); });
-ext.contextMenus.onClicked.addListener((info, tab) => { handleMenuClick(info, tab); });
+ext.contextMenus?.onClicked.addListener((info, tab) => { handleMenuClick(info, tab); });
 
 // --- messages ---------------------------------------------------------------------------------
 

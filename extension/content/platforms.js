@@ -240,13 +240,16 @@
     let platformLabel = null;
     if (read.label) platformLabel = true;
     else if (read.structureSeen) platformLabel = false;
+    let brand = read.label ? read.label.brand : null;
+    // On Instagram and TikTok the label names the brand's account: write it as captions do.
+    if (brand && found.platform !== 'youtube' && /^[A-Za-z0-9._]+$/.test(brand)) brand = `@${brand}`;
     return {
       platform: found.platform,
       format: found.format,
       text: read.text,
       platform_label: platformLabel,
       label_text: read.label ? read.label.label : null,
-      brand: read.label ? read.label.brand : null,
+      brand,
       url: String(url),
     };
   }

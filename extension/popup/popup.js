@@ -180,6 +180,8 @@ async function runCheck() {
     $('check').disabled = false;
     $('busy').hidden = true;
     result.removeAttribute('aria-busy');
+    // In the toolbar popup (600 px high at most) the answer starts below the fold: bring it up.
+    if (result.getBoundingClientRect().top > window.innerHeight - 160) result.scrollIntoView({ block: 'start' });
     document.body.dataset.state = 'done';
   }
 }

@@ -79,7 +79,7 @@ test('extract: an Instagram post with the label in its header', () => {
   });
   assert.deepEqual(P.extract(doc, 'https://www.instagram.com/p/ABC/'), {
     platform: 'instagram', format: 'post', text: 'Nye sko fra @nike!\n#ad', platform_label: true,
-    label_text: 'Paid partnership with nike', brand: 'nike', url: 'https://www.instagram.com/p/ABC/',
+    label_text: 'Paid partnership with nike', brand: '@nike', url: 'https://www.instagram.com/p/ABC/',
   });
 });
 

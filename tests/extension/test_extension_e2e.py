@@ -222,7 +222,7 @@ def test_check_a_post_page(browser, service, url, fixture, countries, caption, l
     assert result.input_value("#platform-label") == "true"
 
     platform = result.input_value("#platform")
-    brand = "nordicrun" if "nordicrun" in label else None
+    brand = "@nordicrun" if "nordicrun" in label else None   # the label's account, written as a mention
     post = {"text": caption, "countries": countries, "platform": platform, "platform_label": True,
             "relationship": ["paid"], "format": "video" if platform != "instagram" else "post"}
     if brand:
