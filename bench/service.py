@@ -1,0 +1,143 @@
+"""Service benchmark: prints ratios, asserts nothing.
+
+1. /api/v1/check against /api/v1/ping (a trivial JSON endpoint) on the same gunicorn set-up, in
+   the same run: requests/s and p50/p99 latency at 32 concurrent keep-alive connections.
+   Targets: check/ping throughput >= 0.5, check p99 < 25 ms.
+2. Ingest-to-stored-findings throughput: posts POSTed over HTTP (1,000 per request) until every
+   audit is done, with two workers on PostgreSQL. Target: >= 2,000 posts/s.
+
+Needs PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); makes its own database and queue.
+    python bench/service.py [--seconds 10] [--posts 20000]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.service.conftest import (  # noqa: E402 - the same process helpers the tests use
+    REDIS, create_pg_database, drop_pg_database, service_env, start_gunicorn, start_worker,
+)
+
+CHECK_BODY = {"text": "#ad Nye sko fra @nike! Bruk koden NIKE20 for 20% rabatt", "countries": ["NO", "GB"],
+              "platform": "instagram"}
+
+
+async def load(port: int, method: str, path: str, key: str, body: bytes, conns: int, seconds: float):
+    """A minimal keep-alive HTTP/1.1 client: `conns` connections, each sending back-to-back."""
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.perf_counter() + seconds
+
+    async def one():
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            writer.write(head)
+            status = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            if b" 200 " not in status:
+                errors[0] += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(conns)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "n": len(latencies), "errors": errors[0]}
+
+
+def http(method, url, key, body=None):
+    import urllib.request
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
+                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--posts", type=int, default=20000)
+    args = ap.parse_args()
+
+    import subprocess
+    tmp = Path(f"/tmp/auditor-bench-{uuid.uuid4().hex[:6]}")
+    tmp.mkdir()
+    db = create_pg_database()
+    env = service_env({"AUDITOR_DATABASE_URL": db, "AUDITOR_REDIS_URL": f"{REDIS}/14",
+                       "AUDITOR_QUEUE": f"bench-{os.getpid()}", "AUDITOR_INSTANCE_PATH": str(tmp),
+                       "AUDITOR_CHECK_RATE_LIMIT": "off"})
+    procs = []
+    try:
+        run = lambda *a: subprocess.run([sys.executable, "-m", "auditor.cli", *a], cwd=REPO, env=env,  # noqa: E731
+                                        capture_output=True, text=True, check=True).stdout.strip()
+        run("db", "upgrade")
+        run("orgs", "create", "Bench")
+        key = run("keys", "create", "--org", "Bench", "--scopes", "check,ingest,read")
+        gunicorn, base = start_gunicorn(env, tmp / "gunicorn.log")
+        procs.append(gunicorn)
+        port = int(base.rsplit(":", 1)[1])
+        body = json.dumps(CHECK_BODY).encode()
+        print(f"gunicorn: gthread, {os.cpu_count()} process(es) x 4 threads; {args.conns} connections, "
+              f"{args.seconds:g} s each")
+        asyncio.run(load(port, "GET", "/api/v1/ping", key, b"", args.conns, 2))   # warm-up
+        asyncio.run(load(port, "POST", "/api/v1/check", key, body, args.conns, 2))
+        ping = asyncio.run(load(port, "GET", "/api/v1/ping", key, b"", args.conns, args.seconds))
+        check = asyncio.run(load(port, "POST", "/api/v1/check", key, body, args.conns, args.seconds))
+        for name, r in (("ping ", ping), ("check", check)):
+            print(f"  {name}: {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   "
+                  f"({r['n']} requests, {r['errors']} non-200)")
+        print(f"  check/ping throughput ratio: {check['rps'] / ping['rps']:.2f} (target >= 0.5); "
+              f"check p99 {check['p99']:.1f} ms (target < 25)")
+
+        procs += [start_worker(env, tmp / "w1.log"), start_worker(env, tmp / "w2.log")]
+        time.sleep(6)   # workers preload rules and pipelines
+        texts = ["#ad Nye sko fra @nike! bruk koden NIKE20", "Loving my new @adidas trainers, thanks for sending them",
+                 "Ad | New drop from @zara", "Just a sunny day at the beach", "Gifted by @lush #gifted"]
+        countries = [["NO"], ["US"], ["GB", "NO"], ["GB"]]
+        posts = [{"id": f"b{i}", "text": f"{texts[i % 5]} #{i}", "countries": countries[i % 4],
+                  "platform": "instagram"} for i in range(args.posts)]
+        import psycopg
+        t0 = time.perf_counter()
+        for i in range(0, len(posts), 1000):
+            http("POST", base + "/api/v1/posts", key, {"posts": posts[i:i + 1000]})
+        t_ingest = time.perf_counter() - t0
+        with psycopg.connect(db, autocommit=True) as conn:
+            while conn.execute("SELECT count(*) FROM audits WHERE status IN ('queued', 'running')").fetchone()[0]:
+                time.sleep(0.05)
+            t_all = time.perf_counter() - t0
+            done, findings = conn.execute("SELECT (SELECT count(*) FROM audits WHERE status = 'done'), "
+                                          "(SELECT count(*) FROM findings)").fetchone()
+        print(f"ingest: {args.posts} posts over HTTP in {t_ingest:.2f} s ({args.posts / t_ingest:.0f} posts/s stored); "
+              f"all audited with 2 workers on PostgreSQL in {t_all:.2f} s: {args.posts / t_all:.0f} posts/s "
+              f"({done} audits done, {findings} findings) (target >= 2000)")
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        drop_pg_database(db)
+
+
+if __name__ == "__main__":
+    main()
