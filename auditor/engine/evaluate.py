@@ -264,7 +264,8 @@ def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> lis
 
 def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
     post = ctx.post
-    if post.format not in VIDEO_FORMATS or not post.transcript:
+    # an accepted platform label is shown on the video itself (and throughout a live stream)
+    if post.format not in VIDEO_FORMATS or not post.transcript or platform_ok:
         return []
     values = values_fn()
     spoken = sorted((h for h in accepted if h.field == "transcript"), key=lambda h: h.start)

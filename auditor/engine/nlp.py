@@ -13,6 +13,7 @@ from typing import Iterable
 
 import spacy
 from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from auditor.rulesets.model import RuleSet
@@ -163,10 +164,11 @@ class Pipeline:
                                      + (PLACEHOLDERS["{code}"],), ref, anchors)
         for name, docs in phrase_patterns.items():
             self.phrases.add(name, docs)
-        for i, (phrase, targets) in enumerate(sorted(anchors.items())):
+        for i, (words, targets) in enumerate(sorted(anchors.items())):
             key = self.nlp.vocab.strings.add(f"A:{i}")
             self.anchored[key] = targets
-            self.phrases.add(f"A:{i}", [make_doc(phrase)])
+            # built from the words themselves: re-tokenizing "m' a" would split it differently
+            self.phrases.add(f"A:{i}", [Doc(self.nlp.vocab, words=list(words))])
         # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
         self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
 
@@ -207,9 +209,9 @@ class Pipeline:
                 best = (a, b)
         if best is None:
             raise ValueError(f"pattern needs at least one literal word: {ref.entry_id}")
-        phrases = [""]
+        phrases: list[tuple[str, ...]] = [()]
         for k in range(*best):
-            phrases = [f"{p} {w}".strip() for p in phrases for w in sorted(variant[k][1])]
+            phrases = [p + (w,) for p in phrases for w in sorted(variant[k][1])]
         for phrase in phrases:
             anchors.setdefault(phrase, []).append((ref, variant, best[0]))
 

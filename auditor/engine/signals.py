@@ -138,7 +138,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
             if entry.context == "label" and not ref.hashtag \
                     and not _label_shaped(text, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)):
                 continue
-            if entry.context == "any" and not ref.hashtag and s > 0 and doc[s - 1].lower_ in articles \
+            if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc[s - 1].lower_ in articles \
                     and cls not in SPECIAL_LABEL_CLASSES \
                     and _brand_after(doc, e, brand_lower) is None:
                 continue   # "saw an ad on TV": a noun in a sentence, not a label
@@ -166,9 +166,13 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
             connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
                                        "discount_code", ref.entry_id, ref.language, "strong",
                                        "discount code wording"))
-    # a longer label swallows the shorter ones it overlaps ("paid partnership with" > "partnership")
+    # a longer label swallows the shorter ones it overlaps ("paid partnership with" > "partnership"),
+    # but words of the post's own language (or English) come before a foreign look-alike
+    def rank(k: tuple[int, int]) -> tuple:
+        native = any(r.language in (prefer, "en") for r in by_span[k])
+        return (not native, -(k[1] - k[0]), k[0])
     taken: list[tuple[int, int]] = []
-    for s, e in sorted(by_span, key=lambda k: (-(k[1] - k[0]), k[0])):
+    for s, e in sorted(by_span, key=rank):
         if any(s < te and e > ts for ts, te in taken):
             continue
         taken.append((s, e))
