@@ -82,14 +82,14 @@ async function selectionIn(tabId) {
 }
 
 async function postIn(tab) {
-  if (!tab.url || !Platforms.detect(tab.url)) return null;
-  try {
+  try {  // the content script answers on post pages (even where the tab's URL is not visible to us)
     const answer = await ext.tabs.sendMessage(tab.id, { type: 'getPost' });
     if (answer?.post?.text) return answer.post;
   } catch {
-    // no content script (the page was reached by in-app navigation): inject the reader
+    // no content script: not a post page, or one reached by in-app navigation
   }
-  try {
+  if (!tab.url || !Platforms.detect(tab.url)) return null;
+  try {  // a post page without the content script: inject the reader (activeTab allows it)
     await ext.scripting.executeScript({ target: { tabId: tab.id }, files: ['content/platforms.js'] });
     const [res] = await ext.scripting.executeScript({
       target: { tabId: tab.id },

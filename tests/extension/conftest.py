@@ -48,7 +48,10 @@ def _require(available: bool, reason: str) -> None:
 
 
 def _chromium_path() -> str | None:
-    for candidate in (os.environ.get("AUDITOR_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    """AUDITOR_CHROMIUM if set (another build, or a missing one to see the failure), else Debian's."""
+    explicit = os.environ.get("AUDITOR_CHROMIUM")
+    candidates = (explicit,) if explicit else (shutil.which("chromium"), "/usr/bin/chromium")
+    for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
     return None

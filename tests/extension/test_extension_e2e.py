@@ -237,6 +237,42 @@ def test_check_a_post_page(browser, service, url, fixture, countries, caption, l
     browser.screenshot(result, f"post-{fixture.split('_')[0]}")
 
 
+def _tab_answering_get_post(browser) -> int:
+    """The id of the tab whose content script answers (the extension has no "tabs" permission)."""
+    return browser.worker.evaluate("""async () => {
+        for (const tab of await chrome.tabs.query({})) {
+            try {
+                const answer = await chrome.tabs.sendMessage(tab.id, {type: 'getPost'});
+                if (answer && answer.post) return tab.id;
+            } catch (e) { /* no content script there */ }
+        }
+        return null;
+    }""")
+
+
+def test_popup_opened_on_a_post_page_reads_the_post(browser, service):
+    """The popup asks the post page's content script for the post. (Reading a selection needs
+    the activeTab grant of a real toolbar click, which Playwright cannot make.)"""
+    browser.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"], platform="blog")
+    html = (FIXTURES / "instagram_post.html").read_text(encoding="utf-8")
+    browser.context.route(re.compile(r"^https://www\.instagram\.com/.*"),
+                          lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html))
+    page = browser.context.new_page()
+    page.goto("https://www.instagram.com/p/DAbc123xyz/")
+    page.wait_for_selector("auditor-check", state="attached")
+    tab = _tab_answering_get_post(browser)
+    assert isinstance(tab, int)
+
+    popup = browser.popup(f"?tab={tab}")
+    assert popup.input_value("#text") == "Nye sko fra @nordicrun! Bruk koden NORDIC20 🎉 #ad"
+    assert 'Instagram post · label shown: "Paid partnership with nordicrun"' in popup.inner_text("#source")
+    assert popup.input_value("#platform") == "instagram"
+    assert popup.input_value("#platform-label") == "true"
+    popup.click("#check")
+    popup.wait_for_selector("#result .status")
+    assert "platform label shown" in popup.inner_text("#result .context")
+
+
 def test_post_page_button_only_on_post_pages(browser):
     html = (FIXTURES / "instagram_post.html").read_text(encoding="utf-8")
     browser.context.route(re.compile(r"^https://www\.instagram\.com/.*"),
