@@ -36,7 +36,10 @@
     note.hidden = !text;
   }
 
-  async function onCheck() {
+  async function onCheck(event) {
+    // Only a person's click: the page's own scripts can reach this button (it is in the page)
+    // and must not be able to start checks or open windows.
+    if (!event || !event.isTrusted) return;
     showNote('');
     const post = Platforms.extract(document, location.href);
     if (!post || !post.text) {

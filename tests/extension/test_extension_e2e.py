@@ -273,6 +273,21 @@ def test_popup_opened_on_a_post_page_reads_the_post(browser, service):
     assert "platform label shown" in popup.inner_text("#result .context")
 
 
+def test_page_scripts_cannot_start_a_check(browser, service):
+    browser.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"])
+    html = (FIXTURES / "instagram_post.html").read_text(encoding="utf-8")
+    browser.context.route(re.compile(r"^https://www\.instagram\.com/.*"),
+                          lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+    page = browser.context.new_page()
+    page.goto("https://www.instagram.com/p/DAbc123xyz/")
+    page.wait_for_selector("auditor-check", state="attached")
+    pages_before = len(browser.context.pages)
+    # what a page script could do: click the button in the (open) shadow root
+    page.evaluate("document.querySelector('auditor-check').shadowRoot.querySelector('button.check').click()")
+    page.wait_for_timeout(1500)
+    assert len(browser.context.pages) == pages_before
+
+
 def test_post_page_button_only_on_post_pages(browser):
     html = (FIXTURES / "instagram_post.html").read_text(encoding="utf-8")
     browser.context.route(re.compile(r"^https://www\.instagram\.com/.*"),
