@@ -21,7 +21,10 @@ class Engine:
         self.pipelines = Pipelines(rules)
         self.links = LinkClassifier(rules.links)
         self.langdetect = LangDetect()
-        self.negations = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.negations)
+        by_lang = {lang: frozenset(w.lower() for w in v.negations) for lang, v in rules.vocabularies.items()}
+        english = by_lang.get("en", frozenset())
+        # (label language, post language) -> the negation words that may turn that label around
+        self.negations = {(a, b): by_lang[a] | by_lang[b] | english for a in by_lang for b in by_lang}
         self.articles = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.articles)
         self._accepted_examples = {code: self._examples(code) for code in rules.countries}
         # langdetect can only change a verdict where a label must match the post's language

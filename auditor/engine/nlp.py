@@ -38,6 +38,9 @@ CODE_LINKS = frozenset({"is", "er", "ist", "est", "es", "è", "jest", "on", "är
 # "dress code", "QR code" ... are not discount codes
 NOT_CODE_BEFORE = frozenset({"dress", "qr", "zip", "postal", "post", "source", "area", "country",
                              "colour", "color", "html", "secret", "morse", "bar"})
+# "codes" that are not discount codes: "kod BLIK", "PIN code", "QR"
+NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css", "zip", "iban", "bic", "swift",
+                                "otp", "2fa", "cvv", "cvc", "wifi", "wi-fi"})
 MAX_ANCHOR_PHRASES = 64
 HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import NOT_CODE_BEFORE, EntryRef, Pipeline
+from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -25,6 +25,7 @@ LABEL_CONNECTION = {
 # what may open a label line, and what may close it: "Ad: ...", "[AD]", "… | ad", "(reklame)"
 OPENERS = frozenset("[({|-–—•·*/<«【:.!?,;")
 CLOSERS = frozenset("])}|:-–—•·*/>»】.!,")
+EMPTY: frozenset[str] = frozenset()
 BRAND_TOKEN = re.compile(r"^[@#][\w.]*\w$")
 MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]*[A-Za-z0-9_]")
 # a run of hashtags, with emoji, punctuation and @mentions allowed between them
@@ -97,7 +98,9 @@ def _label_shaped(text: str, start: int, end: int) -> bool:
     last = before[-1:] or "\n"
     # "# ad" is a broken hashtag, not a label; an emoji or bracket before it is fine
     opened = last == "\n" or last not in "#@&" and (last in OPENERS or not last.isalnum())
-    closed = not after or after[0] in CLOSERS
+    first = after[:1]
+    # an emoji or symbol closes a label too ("Reklam 🖤 ..."); a word or a #tag does not
+    closed = not after or first in CLOSERS or not first.isalnum() and first not in "#@&'\""
     return opened and (closed or text[start:end].isupper() and end - start > 1)
 
 
@@ -109,10 +112,15 @@ def _negated(doc, start: int, negations: frozenset[str]) -> bool:
 
 
 def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
-    """Token index just past a brand named right after a label ("sponsored by @nike")."""
+    """Token index just past a brand named right after a label ("sponsored by @nike").
+
+    An @handle or the post's brand may come within three tokens; a #hashtag only right after the
+    label ("Reklam #lindex"), since a trailing "#tired" names nobody.
+    """
     for i in range(end, min(end + 3, len(doc))):
         tok = doc[i]
-        if BRAND_TOKEN.match(tok.text):
+        text = tok.text
+        if (text[:1] == "@" or text[:1] == "#" and i == end) and BRAND_TOKEN.match(text):
             return i + 1
         if brand_lower and tok.lower_ == brand_lower:
             return i + 1
@@ -121,7 +129,7 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     return None
 
 
-def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str],
+def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, frozenset[str]],
                   brand_lower: str | None, connection: list[Evidence],
                   articles: frozenset[str] = frozenset(), prefer: str = "en") -> FieldSignals:
     doc = pipe.nlp.make_doc(text)
@@ -142,7 +150,8 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
                     and cls not in SPECIAL_LABEL_CLASSES \
                     and _brand_after(doc, e, brand_lower) is None:
                 continue   # "saw an ad on TV": a noun in a sentence, not a label
-            if cls in NEGATABLE and _negated(doc, s, negations):
+            # negation words of the label's language, the post's language and English ("hindi sponsored")
+            if cls in NEGATABLE and _negated(doc, s, negations.get((ref.language, prefer), EMPTY)):
                 span = doc[max(0, s - 2):e]
                 connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
                                            "not_sponsored", ref.entry_id, ref.language, "negative",
@@ -160,7 +169,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
             connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
                                        entry.kind, ref.entry_id, ref.language, entry.strength, entry.source))
         else:  # a discount code after a code keyword
-            if s > 0 and doc[s - 1].lower_ in NOT_CODE_BEFORE:
+            if s > 0 and doc[s - 1].lower_ in NOT_CODE_BEFORE or doc[e - 1].lower_ in NOT_DISCOUNT_CODES:
                 continue
             span = doc[s:e]
             connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
@@ -190,7 +199,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: frozenset[str
 
 
 def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
-                 negations: frozenset[str], articles: frozenset[str] = frozenset()) -> PostSignals:
+                 negations: dict[str, frozenset[str]], articles: frozenset[str] = frozenset()) -> PostSignals:
     brand = (post.brand or "").strip()
     brand_lower = brand.lower() if brand else None
     connection: list[Evidence] = []

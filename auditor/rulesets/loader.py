@@ -116,10 +116,12 @@ def _policy(code: str, name: str, languages: tuple[str, ...], key: str, spec: Co
     for status in ("accepted", "weak", "rejected"):
         for c in getattr(spec.labels, status):
             class_status[c] = status
+    # a member state of the EU baseline reads its own languages; other languages are capped
+    caps = {lang: "accepted" for lang in languages} if spec.members else dict(spec.labels.languages)
     return CountryPolicy(code=code, name=name, languages=languages, ruleset=key, spec=spec,
                          references=_refs(spec.rules, spec.sources),
                          rules_by_kind={k: tuple(v) for k, v in by_kind.items()},
-                         class_status=class_status)
+                         class_status=class_status, language_caps=caps)
 
 
 def parse_rules(sources: Mapping[str, str]) -> RuleSet:

@@ -24,6 +24,7 @@ class CountryPolicy:
     references: dict[str, tuple[Reference, ...]]   # rule id -> resolved references
     rules_by_kind: dict[str, tuple[Any, ...]]
     class_status: dict[str, str]
+    language_caps: dict[str, str]    # a label in this language is at most ...
     # memo of derived answers (label statuses, applicable rules); filled by use, never changes meaning
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -59,9 +60,9 @@ class CountryPolicy:
         status = self.class_status.get(label_class, "rejected")
         if status == "rejected":
             return "rejected"
-        lang_cap = policy.languages.get(language or "", policy.other_languages)
+        lang_cap = self.language_caps.get(language or "", policy.other_languages)
         if policy.same_language_as_post and post_language and language and language != post_language \
-                and post_language in policy.languages:
+                and post_language in self.language_caps:
             lang_cap = "rejected"
         if STATUS_ORDER[lang_cap] < STATUS_ORDER[status]:
             return "wrong_language" if lang_cap == "rejected" else "weak"
