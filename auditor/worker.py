@@ -74,4 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - Redis or the rules: a clear line, not a traceback
+        from redis.exceptions import RedisError
+
+        from auditor.rulesets import RulesInvalid
+        if isinstance(exc, RedisError):
+            print(f"error: the queue (Redis) is unavailable: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, RulesInvalid):
+            for err in exc.errors:
+                print(f"error: {err}", file=sys.stderr)
+            return 3
+        raise
     return 0
