@@ -29,7 +29,15 @@ function fromPostPage(sender) {
 
 // --- pending checks: a check started from a page, shown in a result window -----------------------
 
+async function dropExpiredPending() {
+  const all = await ext.storage.session.get(null);
+  const old = Object.keys(all).filter((k) => k.startsWith(PENDING_PREFIX)
+    && !(Date.now() - (all[k]?.createdAt ?? 0) <= PENDING_TTL_MS));
+  if (old.length) await ext.storage.session.remove(old);
+}
+
 async function storePending(pending) {
+  await dropExpiredPending();  // windows closed before they loaded leave theirs behind
   const id = crypto.randomUUID();
   await ext.storage.session.set({ [PENDING_PREFIX + id]: { ...pending, createdAt: Date.now() } });
   return id;
@@ -139,4 +147,4 @@ ext.runtime.onMessage.addListener((message, sender, sendResponse) => {
 
 // For debugging from the service worker console, and for the end-to-end tests, which cannot
 // click a native context menu.
-globalThis.auditor = Object.freeze({ handleMenuClick, MENU_ID, service });
+globalThis.auditor = Object.freeze({ handleMenuClick, handleMessage, MENU_ID, service });
