@@ -113,7 +113,12 @@ def main() -> None:
               f"check p99 {check['p99']:.1f} ms (target < 25)")
 
         procs += [start_worker(env, tmp / "w1.log"), start_worker(env, tmp / "w2.log")]
-        time.sleep(6)   # workers preload rules and pipelines
+        from redis import Redis
+        from rq import Queue, Worker
+        queue = Queue(env["AUDITOR_QUEUE"], connection=Redis.from_url(env["AUDITOR_REDIS_URL"]))
+        deadline = time.monotonic() + 180
+        while Worker.count(queue=queue) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)   # both workers have preloaded rules and pipelines and are listening
         texts = ["#ad Nye sko fra @nike! bruk koden NIKE20", "Loving my new @adidas trainers, thanks for sending them",
                  "Ad | New drop from @zara", "Just a sunny day at the beach", "Gifted by @lush #gifted"]
         countries = [["NO"], ["US"], ["GB", "NO"], ["GB"]]
