@@ -154,33 +154,67 @@ def test_check_selection_on_a_local_page(browser, service, pages):
     assert page.input_value("#reply") == verdict["suggested_caption"]
 
 
-def test_popup_text_box_statuses_and_safe_rendering(browser, service):
+# Texts for each status. The rules evolve, so the test asks the service which candidate gives
+# which status today (with what the popup sends) and fails only if none gives one of them.
+CANDIDATES = {
+    "violation": [(VIOLATION_NO, "NO"), ("Nye sko fra @nordicrun! 🎉", "NO"), ("Love these shoes from @nordicrun #sponsored", "GB")],
+    "needs_review": [(NEEDS_REVIEW_US, "US"), ("Love these shoes 🎁 from @nordicrun #gifted", "US"),
+                     ("Thanks @nordicrun for the shoes 👟 #collab", "US")],
+    "compliant": [(COMPLIANT_NO, "NO"), ("Reklame for @nordicrun: Nye sko! 👟", "NO"), ("#ad Love these shoes from @nordicrun", "US")],
+}
+BADGE_COLOURS = {"violation": "rgb(198, 40, 40)", "needs_review": "rgb(242, 169, 0)", "compliant": "rgb(46, 125, 50)"}
+
+
+def _pick(service, status: str) -> tuple[str, str, dict]:
+    for text, country in CANDIDATES[status]:
+        code, verdict = service.check({"id": "extension-check", "text": text, "countries": [country],
+                                       "platform": "instagram", "relationship": ["paid"]})
+        if code == 200 and verdict["status"] == status:
+            return text, country, verdict
+    pytest.fail(f"no candidate text is {status} under the current rules: add one to CANDIDATES")
+
+
+@pytest.mark.parametrize("status", ["violation", "needs_review", "compliant"])
+def test_popup_text_box_shows_each_status(browser, service, status):
+    text, country, verdict = _pick(service, status)
     browser.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"])
     popup = browser.popup()
     assert popup.is_hidden("#setup")
     assert popup.input_value("#countries") == "NO"
     assert popup.input_value("#relationship") == "paid"
 
-    _run(popup, NEEDS_REVIEW_US, countries="us", platform="instagram")
-    assert _status(popup) == "needs_review"
-    assert popup.inner_text("#result .badge") == "Needs review"
-    assert _marks(popup) == ["#gifted"]
-    assert popup.eval_on_selector("#result .status .badge", "b => getComputedStyle(b).backgroundColor") == "rgb(242, 169, 0)"
-    browser.screenshot(popup, "popup-needs-review")
+    _run(popup, text, countries=country.lower(), platform="instagram")
+    assert _status(popup) == status
+    assert popup.inner_text("#result .badge") == {"violation": "Violation", "needs_review": "Needs review",
+                                                   "compliant": "Compliant"}[status]
+    assert popup.eval_on_selector("#result .status .badge", "b => getComputedStyle(b).backgroundColor") == BADGE_COLOURS[status]
+    shown = [li.get_attribute("data-rule") for li in popup.query_selector_all("#result .finding")]
+    assert shown == [f["rule_id"] for f in verdict["findings"]]
+    marked = " ".join(_marks(popup))
+    for finding in verdict["findings"]:
+        for ev in finding["evidence"]:
+            if ev["field"] == "text":
+                assert ev["text"] in marked, (ev, marked)
+    if status == "compliant":
+        assert not verdict["findings"] and "No findings" in popup.inner_text("#result")
+        assert popup.query_selector("#copy-corrected") is None
+    browser.screenshot(popup, f"popup-{status.replace('_', '-')}")
 
-    _run(popup, COMPLIANT_NO, countries="NO")
-    assert _status(popup) == "compliant"
-    assert popup.eval_on_selector("#result .status .badge", "b => getComputedStyle(b).backgroundColor") == "rgb(46, 125, 50)"
-    assert popup.query_selector("#copy-corrected") is None
-    assert "No findings" in popup.inner_text("#result")
 
-    hostile = '<img src=x onerror="document.title=\'pwned\'"> Nye sko fra @nordicrun! #ad'
+def test_popup_renders_post_text_as_text(browser, service):
+    browser.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"])
+    popup = browser.popup()
+    hostile = '<img src=x onerror="document.title=\'pwned\'"> Nye sko fra @nordicrun! #ad <b>bold</b>'
     _run(popup, hostile, countries="NO")
-    assert _status(popup) == "violation"
-    assert popup.query_selector("#result img") is None
+    assert _status(popup) in ("violation", "needs_review", "compliant")
+    assert popup.query_selector("#result img, #result b") is None
     assert popup.title() != "pwned"
-    assert '<img src=x onerror="document.title=\'pwned\'">' in popup.inner_text("#result .post-text:not(.corrected-text)")
-    assert popup.eval_on_selector("#result .status .badge", "b => getComputedStyle(b).backgroundColor") == "rgb(198, 40, 40)"
+    shown = popup.eval_on_selector("#result .post-text:not(.corrected-text)", """e => {
+        const copy = e.cloneNode(true);
+        copy.querySelectorAll('sup.mark-num').forEach((n) => n.remove());   // the finding numbers
+        return copy.textContent;
+    }""")
+    assert shown == hostile
 
 
 # --- post pages -------------------------------------------------------------------------------------
