@@ -79,3 +79,11 @@ test('something that is not a verdict is refused', () => {
   assert.throws(() => viewModel({ error: 'x' }, TEXT), /not a verdict/);
   assert.throws(() => viewModel(null, TEXT), /not a verdict/);
 });
+
+test('of two identical labels, the one the offsets point at is highlighted (emoji before both)', () => {
+  const text = '🎉🎉🎉🎉🎉🎉 #ad #ad';  // code points: '#ad' at 7..10 and 11..14; UTF-16: 13..16 and 17..20
+  const v = structuredClone(VERDICT);
+  v.findings[0].evidence = [{ field: 'text', start: 11, end: 14, text: '#ad' }];
+  const segs = viewModel(v, text).segments;
+  assert.deepEqual(segs.map((s) => [s.text, s.ids]), [['🎉🎉🎉🎉🎉🎉 #ad ', []], ['#ad', [1]]]);
+});
