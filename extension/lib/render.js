@@ -35,7 +35,7 @@ function contextLine(vm) {
   if (vm.countries.length) bits.push(vm.countries.join(', '));
   if (vm.platform) bits.push(vm.format && vm.format !== 'post' ? `${vm.platform} ${vm.format}` : vm.platform);
   if (vm.platformLabel === true) bits.push('platform label shown');
-  bits.push(vm.summary);
+  if (vm.findings.length) bits.push(vm.summary);  // "no findings" is said below the text
   return el('p', { class: 'context' }, bits.join(' · '));
 }
 
