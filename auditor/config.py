@@ -37,6 +37,7 @@ class Settings:
     database_url: str = ""              # "" -> SQLite file in the instance folder
     redis_url: str | None = None        # None -> audits run in-process (embedded mode)
     secret_key: str = "dev-only-change-me"
+    session_cookie_secure: bool = True  # review UI session cookie only over HTTPS (false for local http)
     rules_dir: str | None = None        # None -> the rules/ shipped with the code
     auto_migrate: bool | None = None    # None -> only for SQLite (zero set-up)
     # queue
@@ -124,6 +125,8 @@ class Settings:
             database_url=get("DATABASE_URL") or "",
             redis_url=get("REDIS_URL"),
             secret_key=get("SECRET_KEY") or d.secret_key,
+            session_cookie_secure=d.session_cookie_secure if boolean("SESSION_COOKIE_SECURE") is None
+            else bool(boolean("SESSION_COOKIE_SECURE")),
             rules_dir=get("RULES_DIR"),
             auto_migrate=boolean("AUTO_MIGRATE"),
             queue_name=get("QUEUE") or d.queue_name,

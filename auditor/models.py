@@ -206,6 +206,8 @@ class Finding(Base):
     review_state: Mapped[str] = mapped_column(String(20), default="open")
     current: Mapped[bool] = mapped_column(Boolean, default=True)   # from the post's latest audit
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set when a reviewer asks the influencer for a fix (state stays "confirmed"); cleared by later decisions
+    fix_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ReviewLog(Base):
@@ -220,4 +222,21 @@ class ReviewLog(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+POST_EVENT_KINDS = ("comment", "reaudit", "new_version")
+
+
+class PostEvent(Base):
+    """Append-only record of what people did to a post in the review UI: comments, re-audits,
+    edited versions. Review decisions on findings live in review_log."""
+    __tablename__ = "post_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))             # comment | reaudit | new_version
+    body: Mapped[str | None] = mapped_column(Text)
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

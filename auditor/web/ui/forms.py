@@ -1,0 +1,63 @@
+"""Flask-WTF forms: each carries the session's CSRF token."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from auditor.models import ROLES
+
+DECISIONS = {
+    # action: (new review state, label, log wording)
+    "confirm": ("confirmed", "Confirm violation", "confirmed the violation"),
+    "dismiss": ("dismissed", "Dismiss as false positive", "dismissed as a false positive"),
+    "request_fix": ("confirmed", "Request a fix", "requested a fix from the influencer"),
+    "resolve": ("fixed", "Mark resolved", "marked resolved"),
+    "reopen": ("open", "Reopen", "reopened"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class DecisionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
+
+    def validate_action(self, field):
+        if field.data not in DECISIONS:
+            raise ValidationError("unknown decision")
+
+    def validate_note(self, field):
+        if self.action.data == "dismiss" and not (field.data or "").strip():
+            raise ValidationError("Give the reason this is a false positive.")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=5000)])
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class EditForm(FlaskForm):
+    text = TextAreaField("Caption", validators=[DataRequired(), Length(max=100_000)])
+    note = StringField("What changed", validators=[Optional(), Length(max=500)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1000)])
+    role = SelectField("Role", choices=list(ROLES), default="reviewer")
+
+
+class KeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    check = BooleanField("check")
+    ingest = BooleanField("ingest")
+    read = BooleanField("read")
+    review = BooleanField("review")
+    admin = BooleanField("admin")
