@@ -24,7 +24,7 @@ class LoginForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
+    note = TextAreaField("Note", validators=[Length(max=5000)])   # no Optional(): it would skip validate_note
 
     def validate_action(self, field):
         if field.data not in DECISIONS:

@@ -321,11 +321,12 @@ def campaign(campaign_id: int):
         posts = {p.id: p for p in s.scalars(select(PostRow).where(
             PostRow.org_id == org_id(), PostRow.id.in_({f.post_id for f in stats["open_violations"]})))}
     country_names = {code: pol.name for code, pol in rt().rules.countries.items()}
+    platforms = rt().rules.platforms
     return render_template(
         "ui/campaign.html", c=c, stats=stats, run=run, progress=progress, posts=posts,
         by_influencer=_bars(stats["by_influencer"]),
         by_country=_bars([(f"{country_names.get(k, k)} ({k})", g) for k, g in stats["by_country"]]),
-        by_platform=_bars(stats["by_platform"]),
+        by_platform=_bars([(platforms[k].name if k in platforms else k, g) for k, g in stats["by_platform"]]),
         over_time=charts.time_chart([charts.Column(label, g.rate, g.compliant, g.total)
                                      for label, g in stats["over_time"]]),
         empty_form=EmptyForm())
@@ -358,6 +359,10 @@ def _report_inputs(campaign_id: int):
         if progress["status"] != "done":
             return c, run, progress, None, [], ""
         results, errors, version = closing.report_inputs(s, c, run)
+        captions = dict(s.execute(select(PostRow.id, PostRow.text).where(
+            PostRow.org_id == org_id(), PostRow.id.in_({r["post_id"] for r in results}))).all())
+    for r in results:   # for the printable page only (the exports keep the renderers' shape)
+        r["_caption"] = captions.get(r["post_id"], "")
     return c, run, progress, results, errors, version
 
 
@@ -377,6 +382,7 @@ def report_export(campaign_id: int, fmt: str):
     if results is None:
         flash("The campaign has no finished close report yet.", "error")
         return redirect(url_for("ui.campaign", campaign_id=campaign_id) + "#report")
+    results = [{k: v for k, v in r.items() if k != "_caption"} for r in results]
     text = render_report(fmt, results=results, errors=errors, ruleset_version=version, source_name=c.name)
     filename = f"campaign-{c.id}-close-{run.id}.{fmt}"
     return Response(text, content_type=REPORT_EXPORTS[fmt],
