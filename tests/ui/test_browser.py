@@ -1,0 +1,220 @@
+"""End-to-end in a real Chromium (Debian's, driven by Playwright): a compliance officer signs in,
+filters the queue, opens a post with the keyboard, sees the highlighted evidence, dismisses a
+finding with a reason, sees it in the timeline, and exports the campaign-close report.
+
+The server is the real app in a werkzeug server thread on 127.0.0.1 with a SQLite file.
+Screenshots of the main pages go to test-output/ui/. Outside CI a missing chromium or Playwright
+skips; under CI=true it fails.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_or_skip
+from tests.ui.conftest import PASSWORD, _runtime
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT = REPO / "test-output" / "ui"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-default-apps", "--disable-sync"]
+
+MORE_POSTS = [  # (influencer handle, platform, day, text): a campaign with some history for the charts
+    ("lina.runs", "instagram", "2026-03-06", "Reklame for @nordicrun: morgenløp i regnet 🌧️"),
+    ("lina.runs", "instagram", "2026-03-08", "Elsker disse skoene fra @nordicrun! Lenke i bio"),
+    ("tomtrains", "tiktok", "2026-03-07", "#ad My morning run in the new @nordicrun shoes"),
+    ("tomtrains", "tiktok", "2026-03-09", "Gifted by @nordicrun 🎁 #gifted honest review"),
+    ("tomtrains", "tiktok", "2026-03-10", "New @nordicrun kicks. Use code TOM15 for 15% off!"),
+    ("lina.runs", "instagram", "2026-03-11", "Reklame | Samarbeid med @nordicrun. Nye farger i butikk nå"),
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template, tmp_path_factory, rules, engine):
+    """The app on a copy of the seeded database, plus a few more posts, served on 127.0.0.1."""
+    from werkzeug.serving import make_server
+
+    from auditor.web import create_app
+
+    template, world = sqlite_template
+    tmp = tmp_path_factory.mktemp("ui-e2e")
+    shutil.copy(template, tmp / "ui.sqlite")
+    rt = _runtime(f"sqlite:///{tmp / 'ui.sqlite'}", tmp, rules, engine)
+    app = create_app(runtime=rt, preload=False)
+    api = app.test_client()
+    h = world.acme.h()
+    for handle, platform, day, text in MORE_POSTS:
+        contract = world.ids["contract_lina" if handle == "lina.runs" else "contract_tom"]
+        r = api.post("/api/v1/posts", headers=h, json={"url": f"https://{platform}.com/{handle}/{day}", "author": handle,
+                                                       "platform": platform, "posted_at": f"{day}T09:00:00Z",
+                                                       "text": text, "contract_id": contract})
+        assert r.status_code == 202, r.json
+    r = api.post(f"/api/v1/campaigns/{world.ids['campaign']}/close", headers=h)   # the report exists
+    assert r.status_code == 202, r.json
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}", world
+    finally:
+        srv.shutdown()
+        rt.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    require_or_skip(path is not None, "Debian's chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip(False, "the Python playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    # nothing leaves the machine: any request to another host is refused
+    context.route(lambda url: not url.startswith(server[0]), lambda route: route.abort("blockedbyclient"))
+    p = context.new_page()
+    p.set_default_timeout(15000)
+    dialogs = []
+    p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    p.dialogs = dialogs
+    errors = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.js_errors = errors
+    yield p
+    context.close()
+    assert not errors, errors
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/queue")
+    page.wait_for_url("**/login?next=/queue")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/queue")
+
+
+def test_review_flow(page, server):
+    base, world = server
+    page.goto(f"{base}/login")
+    shot(page, "01-login")
+    sign_in(page, base, "rev@acme.test")
+    assert page.locator("table.queue tr.row").count() >= 3
+    shot(page, "02-queue")
+
+    # filter the queue: Norway only (the select submits itself)
+    page.select_option("#f-country", "NO")
+    page.wait_for_url("**country=NO**")
+    rows = page.locator("table.queue tr.row")
+    assert rows.count() >= 1
+    for i in range(rows.count()):
+        assert "NO" in rows.nth(i).inner_text()
+    assert "TikTok" not in page.locator("table.queue").inner_text()
+    shot(page, "03-queue-filtered")
+
+    # keyboard: j / k move the selection, Enter opens
+    first = rows.nth(0).get_attribute("data-href")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    assert "selected" in rows.nth(0).get_attribute("class")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{first}")
+
+    # the evidence is highlighted, the finding explained, the regulator linked
+    assert page.locator("mark.hl-error").count() >= 1
+    finding = page.locator("article.finding").first
+    assert finding.locator(".refs a").count() >= 1
+    assert "Fix:" in finding.inner_text()
+    assert page.locator("mark.hl.active").count() >= 1          # the selected finding's evidence
+    shot(page, "04-post")
+
+    # dismiss with a reason, from the keyboard: d asks for the reason, Ctrl+Enter sends it
+    rule = finding.locator("code.rule").inner_text()
+    page.keyboard.press("d")
+    note = finding.locator("textarea[name=note]")
+    assert note.evaluate("el => el === document.activeElement")
+    assert finding.locator(".form-error").is_visible()
+    note.type("Label is in the story frames; checked with the influencer")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_load_state()
+    page.wait_for_selector(".flash-ok")
+    assert "dismissed as a false positive" in page.locator(".flash-ok").inner_text()
+    timeline = page.locator("#timeline")
+    entry = timeline.locator("li.ev-dismiss").first
+    assert "rev@acme.test" in entry.inner_text() and rule in entry.inner_text()
+    assert "checked with the influencer" in entry.inner_text()
+    assert page.locator(f"article.finding:has(code.rule:text-is('{rule}')) .state-dismissed").count() >= 1
+    shot(page, "05-post-after-dismiss")
+
+
+def test_post_html_is_shown_as_text(page, server):
+    base, world = server
+    sign_in(page, base, "rev@acme.test")
+    page.goto(f"{base}/posts/{world.ids['gb_script']}")
+    text = page.locator(".post-text").first.inner_text()
+    assert '<script>alert("pwned")</script>' in text and "<b>bold</b>" in text
+    assert page.locator(".post-text script, .post-text b").count() == 0
+    assert page.dialogs == []                                    # the alert never ran
+
+
+def test_campaign_dashboard_and_report_export(page, server):
+    base, world = server
+    sign_in(page, base, "rev@acme.test")
+    page.click("nav[aria-label=Main] >> text=Campaigns")
+    page.click("text=Spring launch")
+    assert page.locator("figure.chart svg").count() == 4
+    assert page.locator("svg.columns rect.fill").count() >= 3    # posts on several days
+    shot(page, "06-campaign")
+    with page.expect_download() as info:
+        page.click("text=Export CSV")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert table and {"post_id", "status", "rule_id"} <= set(table[0])
+    with page.expect_download() as info:
+        page.click("text=Export JSON")
+    assert info.value.suggested_filename.endswith(".json")
+    page.click("text=View printable report")
+    page.wait_for_selector("article.report")
+    assert "Disclosure compliance report" in page.inner_text("h1")
+    shot(page, "07-report")
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()        # the print view drops the app chrome
+    page.emulate_media(media="screen")
+
+
+def test_admin_page(page, server):
+    base, _ = server
+    sign_in(page, base, "admin@acme.test")
+    page.click("text=Admin")
+    page.wait_for_selector("text=API keys")
+    shot(page, "08-admin")
