@@ -175,6 +175,16 @@ def test_review_flow(page, server):
     assert page.locator(f"article.finding:has(code.rule:text-is('{rule}')) .state-dismissed").count() >= 1
     shot(page, "05-post-after-dismiss")
 
+    # comment for the record, then on to the next post with x
+    page.keyboard.press("n")
+    page.keyboard.type("Screenshot of the story saved to the case file")
+    page.click("#comment button[type=submit]")
+    page.wait_for_selector("li.ev-comment")
+    assert "case file" in page.locator("li.ev-comment").first.inner_text()
+    current = page.url.split("#")[0]
+    page.keyboard.press("x")
+    page.wait_for_url(lambda url: url.split("#")[0] != current and "/posts/" in url)
+
 
 def test_post_html_is_shown_as_text(page, server):
     base, world = server

@@ -10,6 +10,7 @@ from tests.ui.conftest import csrf_token
 ROUTES = [
     ("GET", "/", None, None),
     ("GET", "/queue", None, None),
+    ("GET", "/queue/next", None, None),
     ("GET", "/posts/{no_wrong_language}", None, None),
     ("POST", "/posts/{no_wrong_language}/findings/{finding}/decision", None, {"action": "confirm"}),
     ("POST", "/posts/{no_wrong_language}/comments", None, {"body": "hello"}),

@@ -26,9 +26,9 @@ def shorten(label: str, n: int = 22) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
 
 
-def bar_chart(rows: list[Bar], width: int = 520, row_h: int = 28) -> dict:
+def bar_chart(rows: list[Bar], width: int = 380, row_h: int = 28) -> dict:
     """Horizontal bars: label | bar (compliance rate) | "87% (13/15)"."""
-    label_w, value_w = 150, 96
+    label_w, value_w = 128, 84   # drawn about 1:1 in a third of a laptop screen
     bar_w = width - label_w - value_w
     for i, r in enumerate(rows):
         r.y = 8 + i * row_h
@@ -51,9 +51,9 @@ class Column:
     show_label: bool = True
 
 
-def time_chart(cols: list[Column], width: int = 640, height: int = 220) -> dict:
+def time_chart(cols: list[Column], width: int = 1200, height: int = 250) -> dict:
     """Columns per period (compliance rate), gridlines at 0/50/100 %, and a line through them."""
-    left, right, top, bottom = 40, 10, 12, 34
+    left, right, top, bottom = 40, 10, 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(cols), 1)
     step = plot_w / n
@@ -71,4 +71,5 @@ def time_chart(cols: list[Column], width: int = 640, height: int = 220) -> dict:
     grid = [{"y": round(top + plot_h * (1 - f), 1), "label": f"{int(f * 100)}%"} for f in (0, 0.5, 1)]
     return {"cols": cols, "width": width, "height": height, "col_w": round(col_w, 1), "grid": grid,
             "left": left, "plot_w": plot_w, "axis_y": top + plot_h, "label_y": top + plot_h + 18,
+            "count_y": top + plot_h + 33,
             "line": " ".join(points)}

@@ -9,14 +9,14 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "label": 3}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "label": 3, "cue": 4}
 
 
 @dataclass
 class Mark:
     start: int
     end: int
-    kind: str                 # error | warning | info (a finding's evidence) or label (a disclosure found)
+    kind: str                 # error | warning | info (a finding's evidence), label (a disclosure found), cue
     ref: str                  # finding id ("f12") or disclosure id ("d0")
     title: str = ""
 

@@ -96,6 +96,19 @@ def queue():
                            review_filters=queries.REVIEW_FILTERS)
 
 
+@ui.get("/queue/next")
+def queue_next():
+    """The first post of the open queue other than the one just reviewed (or the queue itself)."""
+    skip = _int("after")
+    with rt().db.session() as s:
+        page = queries.queue(s, org_id(), queries.QueueFilters(), 1)
+    for row in page.rows:
+        if row.post.id != skip:
+            return redirect(url_for("ui.post", post_id=row.post.id))
+    flash("The open queue is empty. Well done.", "ok")
+    return redirect(url_for("ui.queue"))
+
+
 # -- one post ----------------------------------------------------------------------------------------
 
 def _fields(post: PostRow, ctx: dict) -> dict[str, str]:
@@ -139,6 +152,12 @@ def _highlighted(fields: dict[str, str], findings: list[Finding], verdict: dict 
             judged = ", ".join(f"{c}: {v.replace('_', ' ')}" for c, v in sorted(d.get("countries", {}).items()))
             marks[d["field"]].append(Mark(d["start"], d["end"], "label", f"d{i}",
                                           f"label found ({judged})" if judged else "label found"))
+    for i, ev in enumerate(((verdict or {}).get("connection") or {}).get("evidence", [])):
+        text = fields.get(ev.get("field"))
+        if ev.get("strength") != "negative" and text is not None and \
+                valid(text, ev.get("start"), ev.get("end"), ev.get("text")):
+            marks[ev["field"]].append(Mark(ev["start"], ev["end"], "cue", f"c{i}",
+                                           f"connection cue: {ev.get('kind', '').replace('_', ' ')}"))
     return [{"name": name, "label": _field_label(name), "segments": segments(text, marks[name])}
             for name, text in fields.items()], unplaced
 
@@ -155,11 +174,12 @@ def post(post_id: int):
         chain = queries.versions(s, p)
         events = queries.timeline(s, org_id(), chain)
     verdict = audit.verdict if audit else None
+    open_count = sum(queries.state_label(f) == "open" for f in findings)
     fields, unplaced = _highlighted(_fields(p, ctx), findings, verdict)
     contract = ctx["contract"]
     return render_template(
         "ui/post.html", post=p, ctx=ctx, audit=audit, pending=pending, verdict=verdict, findings=findings,
-        fields=fields, unplaced=unplaced, chain=chain, events=events, decisions=DECISIONS,
+        fields=fields, unplaced=unplaced, chain=chain, open_count=open_count, events=events, decisions=DECISIONS,
         state_of=queries.state_label, decision_form=DecisionForm(), comment_form=CommentForm(),
         empty_form=EmptyForm(),
         relationship=COMPENSATION_RELATIONSHIP.get(contract.compensation) if contract else None)
@@ -325,7 +345,7 @@ def campaign(campaign_id: int):
     return render_template(
         "ui/campaign.html", c=c, stats=stats, run=run, progress=progress, posts=posts,
         by_influencer=_bars(stats["by_influencer"]),
-        by_country=_bars([(f"{country_names.get(k, k)} ({k})", g) for k, g in stats["by_country"]]),
+        by_country=_bars([(country_names.get(k, k), g) for k, g in stats["by_country"]]),
         by_platform=_bars([(platforms[k].name if k in platforms else k, g) for k, g in stats["by_platform"]]),
         over_time=charts.time_chart([charts.Column(label, g.rate, g.compliant, g.total)
                                      for label, g in stats["over_time"]]),
@@ -361,8 +381,12 @@ def _report_inputs(campaign_id: int):
         results, errors, version = closing.report_inputs(s, c, run)
         captions = dict(s.execute(select(PostRow.id, PostRow.text).where(
             PostRow.org_id == org_id(), PostRow.id.in_({r["post_id"] for r in results}))).all())
+        reviews = {(a, q): queries.state_label(f) for a, q, f in s.execute(
+            select(Finding.audit_id, Finding.seq, Finding).where(
+                Finding.org_id == org_id(), Finding.audit_id.in_({r["audit_id"] for r in results})))}
     for r in results:   # for the printable page only (the exports keep the renderers' shape)
         r["_caption"] = captions.get(r["post_id"], "")
+        r["_reviews"] = [reviews.get((r["audit_id"], i), "open") for i in range(len(r["findings"]))]
     return c, run, progress, results, errors, version
 
 
@@ -382,7 +406,7 @@ def report_export(campaign_id: int, fmt: str):
     if results is None:
         flash("The campaign has no finished close report yet.", "error")
         return redirect(url_for("ui.campaign", campaign_id=campaign_id) + "#report")
-    results = [{k: v for k, v in r.items() if k != "_caption"} for r in results]
+    results = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
     text = render_report(fmt, results=results, errors=errors, ruleset_version=version, source_name=c.name)
     filename = f"campaign-{c.id}-close-{run.id}.{fmt}"
     return Response(text, content_type=REPORT_EXPORTS[fmt],

@@ -121,6 +121,7 @@ document.addEventListener("keydown", (e) => {
     case "f": decide("resolve"); break;
     case "n": { const c = $("#comment-body"); if (c) c.focus(); else return; break; }
     case "u": { const back = $("[data-key=u]"); if (back) back.click(); else return; break; }
+    case "x": { const next = $("[data-key=x]"); if (next) next.click(); else return; break; }
     case "?": help && (help.open ? help.close() : help.showModal()); break;
     default: return;
   }
