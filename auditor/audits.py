@@ -116,21 +116,28 @@ class BatchResult:
     findings: int = 0
 
 
-def claim(session: Session, audit_ids: list[int], worker: str) -> list[int]:
-    session.execute(
-        update(Audit).where(ids_in(session, Audit.id, audit_ids), Audit.status.in_(("queued", "running")))
+def claim(session: Session, audit_ids: list[int], worker: str) -> list[tuple[int, int, int]]:
+    """Mark the audits running (one statement); answer (audit id, org id, post id) of those we took.
+
+    The rows are locked in id order first (the sub-select): two jobs claiming overlapping batches
+    at once then wait for each other instead of deadlocking."""
+    claimable = (select(Audit.id).where(ids_in(session, Audit.id, audit_ids), Audit.status.in_(("queued", "running")))
+                 .order_by(Audit.id).with_for_update())
+    return [tuple(r) for r in session.execute(
+        update(Audit).where(Audit.id.in_(claimable.scalar_subquery()))
         .values(status="running", attempts=Audit.attempts + 1, started_at=utcnow(), claimed_by=worker,
                 error=None)
-        .execution_options(synchronize_session=False))
-    return list(session.scalars(select(Audit.id).where(ids_in(session, Audit.id, audit_ids),
-                                                       Audit.status == "running", Audit.claimed_by == worker)))
+        .returning(Audit.id, Audit.org_id, Audit.post_id)
+        .execution_options(synchronize_session=False))]
 
 
-def _load(session: Session, ids: list[int]):
-    rows = session.execute(
-        select(Audit.id, Audit.org_id, PostRow.id, PostRow.external_id, PostRow.data, PostRow.contract_id,
-               PostRow.campaign_id, PostRow.influencer_id, PostRow.platform, PostRow.url)
-        .join(PostRow, PostRow.id == Audit.post_id).where(ids_in(session, Audit.id, ids))).all()
+def _load(session: Session, claimed: list[tuple[int, int, int]]):
+    """The claimed audits' posts in one query (columns, no ORM objects), plus their contracts and campaigns."""
+    posts = {r[0]: r for r in session.execute(
+        select(PostRow.id, PostRow.external_id, PostRow.data, PostRow.contract_id, PostRow.campaign_id,
+               PostRow.influencer_id, PostRow.platform, PostRow.url)
+        .where(ids_in(session, PostRow.id, {post_id for _, _, post_id in claimed})))}
+    rows = [(audit_id, org_id, *posts[post_id]) for audit_id, org_id, post_id in sorted(claimed)]
     contract_ids = {r[5] for r in rows if r[5]}
     campaign_ids = {r[6] for r in rows if r[6]}
     contracts = {c.id: c for c in session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))} \
@@ -142,13 +149,17 @@ def _load(session: Session, ids: list[int]):
 
 
 def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> BatchResult:
-    """Audit these stored audits. Idempotent: safe to run again, concurrently or after a crash."""
+    """Audit these stored audits. Idempotent: safe to run again, concurrently or after a crash.
+
+    Two short transactions: the claim (committed, so that attempts are counted and a crash leaves
+    the audits visibly 'running' for `requeue`) and the write. Between them, no database at all.
+    """
     worker = worker or worker_id()
     result = BatchResult()
     with db.transaction() as session:
         claimed = claim(session, audit_ids, worker)
         rows, contracts, campaigns = _load(session, claimed) if claimed else ([], {}, {})
-    result.skipped = sorted(set(audit_ids) - set(claimed))
+    result.skipped = sorted(set(audit_ids) - {c[0] for c in claimed})
 
     computed: dict[int, tuple[dict | None, str | None, tuple]] = {}
     for audit_id, org_id, post_id, external_id, data, contract_id, campaign_id, influencer_id, platform, url in rows:
@@ -170,6 +181,7 @@ def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> Ba
 
 
 def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result: BatchResult) -> None:
+    """One transaction: lock, replace findings, finish the audits (each a single set-based statement)."""
     now = utcnow()
     with db.transaction() as session:
         # lock what we are about to finish: a concurrent re-run waits here, then finds them done
@@ -180,9 +192,11 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
         if not open_ids:
             return
         post_ids = sorted({computed[a][2][1] for a in open_ids})
+        # and the posts: an ingest superseding one of them waits, or has already cleared is_current
         current_posts = set(session.scalars(
             select(PostRow.id).where(ids_in(session, PostRow.id, post_ids), PostRow.is_current)
             .order_by(PostRow.id).with_for_update()))
+        # findings of an earlier, interrupted run of these audits (none on a first run: one index probe)
         session.execute(delete(Finding).where(ids_in(session, Finding.audit_id, open_ids))
                         .execution_options(synchronize_session=False))
         finding_rows: list[dict[str, Any]] = []
@@ -199,6 +213,7 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                                "verdict_status": verdict["status"], "ruleset_version": version,
                                "verdict": verdict})
             result.done.append(audit_id)
+            current = post_id in current_posts
             for seq, f in enumerate(verdict["findings"]):
                 finding_rows.append({
                     "org_id": org_id, "audit_id": audit_id, "seq": seq, "post_id": post_id,
@@ -207,22 +222,20 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                     "severity": f["severity"], "message": f["message"], "fix": f["fix"],
                     "fix_label": f.get("fix_label"), "evidence": f["evidence"], "references": f["references"],
                     "confidence": f.get("confidence", "high"), "ruleset_version": version,
-                    "review_state": "open", "current": post_id in current_posts, "created_at": now,
+                    "review_state": "open", "current": current, "created_at": now,
                 })
         update_rows(session, Audit, audit_rows)
-        if finding_rows:
-            insert_rows(session, Finding, finding_rows, returning_ids=False)
+        insert_rows(session, Finding, finding_rows, returning_ids=False)
         result.findings += len(finding_rows)
         _mark_current(session, post_ids)
 
 
 def _mark_current(session: Session, post_ids: list[int]) -> None:
     """Only the findings of a post's latest finished audit are 'current' (what reviewers see)."""
-    latest = list(session.scalars(select(func.max(Audit.id)).where(ids_in(session, Audit.post_id, post_ids),
-                                                                   Audit.status == "done")
-                                  .group_by(Audit.post_id)))
+    latest = (select(func.max(Audit.id)).where(Audit.post_id == Finding.post_id, Audit.status == "done")
+              .scalar_subquery())
     session.execute(update(Finding).where(ids_in(session, Finding.post_id, post_ids), Finding.current,
-                                          ~ids_in(session, Finding.audit_id, latest))
+                                          Finding.audit_id != func.coalesce(latest, 0))
                     .values(current=False).execution_options(synchronize_session=False))
 
 
@@ -248,9 +261,8 @@ def dispatch(rt, session: Session, audit_ids: list[int]) -> dict[str, list[int]]
     if queue is None or not audit_ids:
         return {}
     plan = queue.plan(audit_ids)
-    for job_id, ids in plan.items():
-        session.execute(update(Audit).where(Audit.id.in_(ids)).values(job_id=job_id)
-                        .execution_options(synchronize_session=False))
+    update_rows(session, Audit, [{"id": audit_id, "job_id": job_id}
+                                 for job_id, ids in plan.items() for audit_id in ids])
     return plan
 
 

@@ -42,6 +42,15 @@ class Runtime:
         """Rules and every spaCy pipeline, before serving or working (a few seconds)."""
         self.engine.preload()
 
+    @staticmethod
+    def freeze_heap() -> None:
+        """After preloading: move the rules, vocabularies and spaCy pipelines (~360k objects) out of
+        the garbage collector's reach. Full collections then no longer walk them on every request
+        or batch (they showed up as 20-50 ms stalls), and forked children keep sharing their pages."""
+        import gc
+        gc.collect()
+        gc.freeze()
+
     @property
     def queue(self):
         """The rq queue, or None in embedded mode (no AUDITOR_REDIS_URL): audits then run in-process."""

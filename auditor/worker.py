@@ -46,6 +46,7 @@ def run(rt: Runtime, burst: bool = False, name: str | None = None, maintenance_i
         raise RuntimeError("AUDITOR_REDIS_URL is not set: without Redis, audits run inside the web process "
                            "and no worker is needed")
     rt.preload()
+    rt.freeze_heap()
     jobs.install(rt)
     recover(rt)
     cls = make_worker_class()
