@@ -1,5 +1,5 @@
-"""Fixtures for the service: a fresh database per test module on SQLite and on PostgreSQL,
-an app and keys, and helpers that start real gunicorn and worker processes."""
+"""Fixtures for the service: a database of each kind (SQLite, PostgreSQL) per test session, an app
+and organizations with keys per test, and helpers that start real gunicorn and worker processes."""
 from __future__ import annotations
 
 import os
@@ -59,37 +59,89 @@ def drop_pg_database(url: str) -> None:
         pass
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """Each storage/API test runs on both databases."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'auditor.sqlite'}"
-        return
-    require_or_skip(pg_available(), "PostgreSQL is not reachable at 127.0.0.1:5432")
-    url = create_pg_database()
-    yield url
-    drop_pg_database(url)
+# -- databases: one of each kind per test session (per xdist worker), migrated once ------------------
+#
+# Tests are isolated by organization, not by database: every test gets organizations of its own
+# (`acme`, `other`, `make_org`), and every query the service makes is scoped to an organization.
+# Tests that count rows count their own organization's or their own ids. Creating and migrating a
+# database per test cost 1-2 s each, and building a fresh engine (spaCy pipelines) per test 2 s more.
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "databases(*kinds): run on these databases only (default: sqlite and "
+                                       "postgresql), for tests where the database plays no part")
+
+
+def pytest_generate_tests(metafunc):
+    if "database_kind" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        metafunc.parametrize("database_kind", marker.args if marker else DATABASES, indirect=True,
+                             scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_kind(request) -> str:
+    return request.param
+
+
+class ServiceDatabase:
+    def __init__(self, url: str, runtime: Runtime, app):
+        self.url, self.runtime, self.app = url, runtime, app
+
+
+@pytest.fixture(scope="session")
+def service_databases(tmp_path_factory, rules, engine):
+    """kind -> ServiceDatabase, made (and migrated) on first use, dropped at the end of the session.
+    The runtimes share the session's rules and engine (its spaCy pipelines are built once)."""
+    made: dict[str, ServiceDatabase] = {}
+
+    def get(kind: str) -> ServiceDatabase:
+        if kind == "postgresql":
+            require_or_skip(pg_available(), "PostgreSQL is not reachable at 127.0.0.1:5432")
+        if kind not in made:
+            tmp = tmp_path_factory.mktemp(kind)
+            url = f"sqlite:///{tmp / 'auditor.sqlite'}" if kind == "sqlite" else create_pg_database()
+            settings = Settings(instance_path=str(tmp / "instance"), database_url=url, redis_url=None,
+                                auto_migrate=False, auth_cache_seconds=0, check_rate=(0, 1))
+            rt = Runtime(settings)
+            rt._rules, rt._engine = rules, engine
+            upgrade(rt.db)
+            from auditor.web import create_app
+            made[kind] = ServiceDatabase(url, rt, create_app(runtime=rt, preload=False))
+        return made[kind]
+
+    yield get
+    for kind, sdb in made.items():
+        sdb.runtime.db.dispose()
+        if kind == "postgresql":
+            drop_pg_database(sdb.url)
 
 
 @pytest.fixture
-def settings(database_url, tmp_path) -> Settings:
-    return Settings(instance_path=str(tmp_path / "instance"), database_url=database_url, redis_url=None,
-                    auto_migrate=False, auth_cache_seconds=0, check_rate=(0, 1))
+def service_db(service_databases, database_kind) -> ServiceDatabase:
+    return service_databases(database_kind)
 
 
 @pytest.fixture
-def runtime(settings, rules) -> Runtime:
-    rt = Runtime(settings)
-    rt._rules = rules   # the session's rules: loaded once for the whole run
-    upgrade(rt.db)
-    yield rt
-    rt.db.dispose()
+def database_url(service_db) -> str:
+    return service_db.url
 
 
 @pytest.fixture
-def app(runtime):
-    from auditor.web import create_app
-    return create_app(runtime=runtime, preload=False)
+def settings(service_db) -> Settings:
+    return service_db.runtime.settings
+
+
+@pytest.fixture
+def runtime(service_db) -> Runtime:
+    return service_db.runtime
+
+
+@pytest.fixture
+def app(service_db):
+    return service_db.app
 
 
 @pytest.fixture
@@ -105,6 +157,11 @@ class Org:
         return {"Authorization": f"Bearer {self.keys[scope]}"}
 
 
+def unique(name: str) -> str:
+    """Organization names are unique per database, and tests share databases."""
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
 def make_org(rt: Runtime, name: str) -> Org:
     keys = {}
     with rt.db.transaction() as s:
@@ -117,12 +174,12 @@ def make_org(rt: Runtime, name: str) -> Org:
 
 @pytest.fixture
 def acme(runtime) -> Org:
-    return make_org(runtime, "Acme")
+    return make_org(runtime, unique("Acme"))
 
 
 @pytest.fixture
 def other(runtime) -> Org:
-    return make_org(runtime, "Other")
+    return make_org(runtime, unique("Other"))
 
 
 # -- real processes --------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_batch_is_all_or_nothing(client, acme, runtime):
     assert err["code"] == "unknown_country"
     assert err["details"]["errors"][0]["index"] == 3
     with runtime.db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Post)) == 0
+        assert s.scalar(select(func.count()).select_from(Post).where(Post.org_id == acme.id)) == 0
     too_many = {"posts": [{"text": "x", "countries": ["US"]}] * (runtime.settings.max_posts_per_request + 1)}
     r = client.post("/api/v1/posts", headers=acme.h("ingest"), json=too_many)
     assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
@@ -120,7 +120,7 @@ def test_batch_ingest_and_pagination(client, acme, runtime):
         if not cursor:
             break
     with runtime.db.session() as s:
-        total = s.scalar(select(func.count()).select_from(Finding))
+        total = s.scalar(select(func.count()).select_from(Finding).where(Finding.org_id == acme.id))
     assert len(seen) == len(set(seen)) == total > 0
     assert pages == -(-total // 7)
     r = client.get("/api/v1/findings?cursor=garbage", headers=acme.h("read"))
@@ -205,7 +205,8 @@ def test_review_log_is_append_only(client, acme, runtime):
     assert [(e["from_state"], e["to_state"], e["note"]) for e in log] == [("open", "confirmed", "clear case")]
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
-    for statement in ("UPDATE review_log SET note = 'changed'", "DELETE FROM review_log"):
+    for statement in (f"UPDATE review_log SET note = 'changed' WHERE org_id = {acme.id}",
+                      f"DELETE FROM review_log WHERE org_id = {acme.id}"):
         with pytest.raises(DBAPIError, match="append-only"):
             with runtime.db.transaction() as s:
                 s.execute(text(statement))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.service.conftest import make_org, unique
+
 ROUTES = [  # method, path (filled with Acme's ids), scope, body
     ("GET", "/me", None, None), ("GET", "/meta", None, None),
     ("POST", "/check", "check", {"text": "hi", "countries": ["US"]}),
@@ -24,17 +26,31 @@ ROUTES = [  # method, path (filled with Acme's ids), scope, body
 PUBLIC = {"/ping", "/health", "/openapi.json"}
 
 
-@pytest.fixture
-def acme_data(client, acme):
-    h = acme.h()
+@pytest.fixture(scope="module")
+def acme_world(service_databases, database_kind):
+    """Acme and its objects, once per module and database: the tests below only read them (as
+    another organization, or with a key that lacks the scope), so they can share them."""
+    sdb = service_databases(database_kind)
+    acme = make_org(sdb.runtime, unique("Acme"))
+    client, h = sdb.app.test_client(), acme.h()
     camp = client.post("/api/v1/campaigns", headers=h, json={"name": "C", "countries": ["GB"]}).json
     inf = client.post("/api/v1/influencers", headers=h, json={"name": "I", "handles": {"tiktok": "i"}}).json
     con = client.post("/api/v1/contracts", headers=h, json={"campaign_id": camp["id"], "influencer_id": inf["id"],
                                                             "compensation": "fixed_fee"}).json
     post = client.post("/api/v1/posts", headers=h, json={"text": "New shoes from @brand", "contract_id": con["id"]}).json
     finding = client.get(f"/api/v1/findings?post={post['post_id']}", headers=h).json["items"][0]
-    return {"campaign": camp["id"], "influencer": inf["id"], "contract": con["id"], "post": post["post_id"],
-            "audit": post["audit_id"], "finding": finding["id"]}
+    return acme, {"campaign": camp["id"], "influencer": inf["id"], "contract": con["id"], "post": post["post_id"],
+                  "audit": post["audit_id"], "finding": finding["id"]}
+
+
+@pytest.fixture
+def acme(acme_world):
+    return acme_world[0]
+
+
+@pytest.fixture
+def acme_data(acme_world):
+    return acme_world[1]
 
 
 def _fill(value, ids):
@@ -49,6 +65,7 @@ def _fill(value, ids):
     return value
 
 
+@pytest.mark.databases("sqlite")   # the URL map only
 def test_every_route_is_listed_here(app):
     listed = {path.split("{")[0].rstrip("/") for _, path, _, _ in ROUTES}
     for rule in app.url_map.iter_rules():
@@ -68,7 +85,7 @@ def test_other_organization_sees_nothing(client, acme, other, acme_data, method,
     elif path == "/contracts":
         assert r.status_code == 422   # Acme's campaign is not a campaign Other can reference
     elif path == "/me":
-        assert r.json["organization"]["name"] == "Other"
+        assert r.json["organization"]["name"] == other.name
 
 
 @pytest.mark.parametrize("method,path,scope,body", [r for r in ROUTES if r[2]],
