@@ -114,6 +114,11 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
 
+def ready(page) -> None:
+    """The page's script has run: keyboard shortcuts are live."""
+    page.wait_for_selector("html[data-ready]", state="attached")
+
+
 def sign_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/queue")
     page.wait_for_url("**/login?next=/queue")
@@ -121,6 +126,7 @@ def sign_in(page, base: str, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/queue")
+    ready(page)
 
 
 def test_review_flow(page, server):
@@ -134,6 +140,7 @@ def test_review_flow(page, server):
     # filter the queue: Norway only (the select submits itself)
     page.select_option("#f-country", "NO")
     page.wait_for_url("**country=NO**")
+    ready(page)
     rows = page.locator("table.queue tr.row")
     assert rows.count() >= 1
     for i in range(rows.count()):
@@ -146,8 +153,10 @@ def test_review_flow(page, server):
     page.keyboard.press("j")
     page.keyboard.press("k")
     assert "selected" in rows.nth(0).get_attribute("class")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_url(f"**{first}")
+    ready(page)
 
     # the evidence is highlighted, the finding explained, the regulator linked
     assert page.locator("mark.hl-error").count() >= 1
@@ -164,8 +173,9 @@ def test_review_flow(page, server):
     assert note.evaluate("el => el === document.activeElement")
     assert finding.locator(".form-error").is_visible()
     note.type("Label is in the story frames; checked with the influencer")
-    page.keyboard.press("Control+Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    ready(page)
     page.wait_for_selector(".flash-ok")
     assert "dismissed as a false positive" in page.locator(".flash-ok").inner_text()
     timeline = page.locator("#timeline")
@@ -178,7 +188,9 @@ def test_review_flow(page, server):
     # comment for the record, then on to the next post with x
     page.keyboard.press("n")
     page.keyboard.type("Screenshot of the story saved to the case file")
-    page.click("#comment button[type=submit]")
+    with page.expect_navigation():
+        page.click("#comment button[type=submit]")
+    ready(page)
     page.wait_for_selector("li.ev-comment")
     assert "case file" in page.locator("li.ev-comment").first.inner_text()
     current = page.url.split("#")[0]
