@@ -47,6 +47,8 @@ class Settings:
     job_attempts: int = 3               # tries per batch (rq retries with back-off in between)
     retry_intervals: tuple[int, ...] = (5, 30)
     stale_after: int = 900              # a 'running' audit older than this is requeued
+    web_preload: bool = True            # build every spaCy pipeline when the app starts (gunicorn: in the master)
+    worker_preload: bool = False        # build every spaCy pipeline at worker start (else each on first use)
     # limits
     max_posts_per_request: int = 1000
     max_check_bytes: int = 256 * 1024
@@ -135,6 +137,8 @@ class Settings:
             job_attempts=max(1, integer("JOB_ATTEMPTS", d.job_attempts)),
             retry_intervals=retry,
             stale_after=integer("STALE_AFTER", d.stale_after),
+            web_preload=d.web_preload if boolean("WEB_PRELOAD") is None else bool(boolean("WEB_PRELOAD")),
+            worker_preload=bool(boolean("WORKER_PRELOAD")),
             max_posts_per_request=max(1, integer("MAX_POSTS_PER_REQUEST", d.max_posts_per_request)),
             max_check_bytes=integer("MAX_CHECK_BYTES", d.max_check_bytes),
             max_ingest_bytes=integer("MAX_INGEST_BYTES", d.max_ingest_bytes),

@@ -1,4 +1,4 @@
-"""The rq worker: preload rules and spaCy pipelines once, recover lost audits, then work.
+"""The rq worker: load the rules once (and the spaCy pipelines, once each), recover lost audits, then work.
 
 We run rq's SimpleWorker (no fork per job): the engine is built once and stays warm, the
 database pool is reused across jobs, and a batch is short pure-Python work. A fork per job
@@ -45,7 +45,14 @@ def run(rt: Runtime, burst: bool = False, name: str | None = None, maintenance_i
     if rt.queue is None:
         raise RuntimeError("AUDITOR_REDIS_URL is not set: without Redis, audits run inside the web process "
                            "and no worker is needed")
-    rt.preload()
+    # the rules always (invalid rules stop the worker here, exit 3); the spaCy pipelines only with
+    # AUDITOR_WORKER_PRELOAD=true: all 14 cost ~15 s of CPU and ~250 MB per worker, where a worker
+    # builds the one or two its batches need in a second or two on first use (it does not fork, so
+    # there is no copy-on-write sharing to gain from building them early)
+    if rt.settings.worker_preload:
+        rt.preload()
+    else:
+        rt.rules  # noqa: B018
     rt.freeze_heap()
     jobs.install(rt)
     recover(rt)

@@ -22,7 +22,8 @@ def _load(path: str):
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               preload: bool = True) -> Flask:
+               preload: bool | None = None) -> Flask:
+    """preload: build the rules and every spaCy pipeline now (default: settings.web_preload)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     rt = runtime or Runtime(settings)
     app = Flask(__name__, instance_path=settings.instance_path, instance_relative_config=True)
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     if settings.should_auto_migrate:   # SQLite embedded default: a first run needs no set-up
         from auditor.db import upgrade
         upgrade(rt.db)
-    if preload:   # build rules and spaCy pipelines now, not on the first /check
+    if settings.web_preload if preload is None else preload:   # now, not on the first /check
         rt.preload()
 
     for path, prefix in BLUEPRINTS:
