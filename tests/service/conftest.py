@@ -2,10 +2,13 @@
 and organizations with keys per test, and helpers that start real gunicorn and worker processes."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +24,9 @@ from tests.conftest import require_or_skip
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379"
-REDIS_DB = 13   # a database of our own: the flush test must not touch anyone else's keys
+# a Redis database of our own (one per xdist worker): the flush test must not touch anyone else's keys
+REDIS_DB = 13 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0) % 8
+POSTGRESQL_LOCK = Path(tempfile.gettempdir()) / "auditor-tests-postgresql.lock"
 
 
 def pg_available() -> bool:
@@ -59,6 +64,35 @@ def drop_pg_database(url: str) -> None:
         pass
 
 
+# -- PostgreSQL may be stopped by a test: the others wait for it -----------------------------------
+#
+# test_integration.py::test_postgresql_stopped_answers_503_then_recovers stops the cluster. Every
+# test that uses PostgreSQL holds a shared lock on POSTGRESQL_LOCK while it runs, and that test
+# takes it exclusively: it waits for the PostgreSQL tests running in other xdist workers (or other
+# pytest runs on this machine) to finish, and they wait for it to restart the cluster. So
+# `pytest -n 2` is safe, in any order.
+
+@contextlib.contextmanager
+def postgresql_lock(exclusive: bool = False):
+    with open(POSTGRESQL_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_in_use(request):
+    uses_pg = request.node.get_closest_marker("integration") is not None or \
+        getattr(getattr(request.node, "callspec", None), "params", {}).get("database_kind") == "postgresql"
+    if not uses_pg or request.node.get_closest_marker("stops_postgresql"):
+        yield
+        return
+    with postgresql_lock():
+        yield
+
+
 # -- databases: one of each kind per test session (per xdist worker), migrated once ------------------
 #
 # Tests are isolated by organization, not by database: every test gets organizations of its own
@@ -72,6 +106,8 @@ DATABASES = ("sqlite", "postgresql")
 def pytest_configure(config):
     config.addinivalue_line("markers", "databases(*kinds): run on these databases only (default: sqlite and "
                                        "postgresql), for tests where the database plays no part")
+    config.addinivalue_line("markers", "stops_postgresql: stops the PostgreSQL cluster (takes POSTGRESQL_LOCK "
+                                       "exclusively)")
 
 
 def pytest_generate_tests(metafunc):
@@ -221,17 +257,34 @@ class Proc:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
-def start_gunicorn(env: dict[str, str], log: Path, workers: int = 2) -> tuple[Proc, str]:
+def start_gunicorn(env: dict[str, str], log: Path, workers: int = 2, wait: bool = True) -> tuple[Proc, str]:
+    """gunicorn with the production settings; wait=False returns at once (see wait_http)."""
     port = free_port()
     env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers))
     proc = Proc([sys.executable, "-m", "gunicorn", "-c", "python:auditor.web.gunicorn_conf", "wsgi:app"], env, log)
     url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/api/v1/ping", proc)
+    if wait:
+        wait_http(url + "/api/v1/ping", proc)
     return proc, url
 
 
 def start_worker(env: dict[str, str], log: Path, *extra: str) -> Proc:
     return Proc([sys.executable, "worker.py", *extra], env, log)
+
+
+def wait_workers(redis_url: str, queue_name: str, n: int, procs: list[Proc], timeout: float = 120) -> None:
+    """Until n rq workers listen on the queue (they have preloaded the rules and pipelines)."""
+    from redis import Redis
+    from rq import Queue, Worker
+    queue = Queue(queue_name, connection=Redis.from_url(redis_url))
+    deadline = time.monotonic() + timeout
+    while Worker.count(queue=queue) < n:
+        for proc in procs:
+            if proc.p.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{proc.tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{n} worker(s) not listening after {timeout} s")
+        time.sleep(0.1)
 
 
 def wait_http(url: str, proc: Proc, timeout: float = 60) -> None:
@@ -244,5 +297,5 @@ def wait_http(url: str, proc: Proc, timeout: float = 60) -> None:
             urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer in {timeout} s:\n{proc.tail()}")

@@ -1,4 +1,10 @@
-"""The service for real: gunicorn and worker processes, Redis and PostgreSQL, HTTP."""
+"""The service for real: gunicorn and worker processes, Redis and PostgreSQL, HTTP.
+
+Process starts dominate here (a worker or gunicorn preloads the rules and spaCy pipelines: ~4 s,
+more on a busy machine), so the module starts gunicorn and two workers at once, reuses running
+workers where the scenario allows, and polls instead of sleeping. The last test stops PostgreSQL;
+it holds the PostgreSQL lock exclusively (see conftest.py), so tests in other xdist workers wait.
+"""
 from __future__ import annotations
 
 import json
@@ -15,11 +21,11 @@ import pytest
 
 from tests.conftest import require_or_skip
 from tests.service.conftest import (
-    REDIS, REDIS_DB, REPO, create_pg_database, drop_pg_database, pg_available, redis_available, service_env,
-    start_gunicorn, start_worker,
+    REDIS, REDIS_DB, REPO, create_pg_database, drop_pg_database, pg_available, postgresql_lock, redis_available,
+    service_env, start_gunicorn, start_worker, wait_http, wait_workers,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration")]
 TEXTS = ["#ad Nye sko fra @nike! bruk koden NIKE20", "Loving my new @adidas trainers, thanks for sending them",
          "Ad | New drop from @zara", "Just a sunny day at the beach", "Reklame for @hm: ny kolleksjon",
          "Use my code ANNA20 at @glow for 20% off", "Gifted by @lush #gifted"]
@@ -48,28 +54,51 @@ def stack(tmp_path_factory, rules):
     require_or_skip(pg_available(), "PostgreSQL is not reachable at 127.0.0.1:5432")
     require_or_skip(redis_available(), "Redis is not reachable at 127.0.0.1:6379")
     from redis import Redis
+
+    from auditor import accounts
+    from auditor.config import Settings
+    from auditor.db import upgrade
+    from auditor.runtime import Runtime
     tmp = tmp_path_factory.mktemp("stack")
     url = create_pg_database()
     redis_url = f"{REDIS}/{REDIS_DB}"
     Redis.from_url(redis_url).flushdb()
+    queue = f"itest-{os.getpid()}"
     env = service_env({"AUDITOR_DATABASE_URL": url, "AUDITOR_REDIS_URL": redis_url,
-                       "AUDITOR_QUEUE": f"itest-{os.getpid()}", "AUDITOR_INSTANCE_PATH": str(tmp),
+                       "AUDITOR_QUEUE": queue, "AUDITOR_INSTANCE_PATH": str(tmp),
                        "AUDITOR_AUTH_CACHE_SECONDS": "0", "AUDITOR_CHECK_RATE_LIMIT": "off",
                        "AUDITOR_RETRY_INTERVALS": "1,2", "AUDITOR_BATCH_SIZE": "100"})
-    assert cli(env, "db", "upgrade").returncode == 0
-    assert cli(env, "orgs", "create", "Acme").returncode == 0
-    made = cli(env, "keys", "create", "--org", "Acme", "--scopes", "check,ingest,read", "--name", "it")
-    assert made.returncode == 0, made.stderr
-    key = made.stdout.strip()
-    gunicorn, base = start_gunicorn(env, tmp / "gunicorn.log")
-    state = {"env": env, "key": key, "base": base + "/api/v1", "db": url, "tmp": tmp, "redis": Redis.from_url(redis_url),
-             "workers": []}
-    yield state
-    for w in state["workers"]:
+    # schema, organization and key in this process: what the CLI does, without three more
+    # interpreter starts (the CLI's own commands are exercised by the requeue and close tests)
+    rt = Runtime(Settings(database_url=url))
+    upgrade(rt.db)
+    with rt.db.transaction() as s:
+        key = accounts.create_key(s, accounts.create_org(s, "Acme"), ["check", "ingest", "read"], "it").secret
+    rt.db.dispose()
+    # everything starts at once: the servers preload while the others do
+    gunicorn, base = start_gunicorn(env, tmp / "gunicorn.log", wait=False)
+    # (it only stores posts: no engine, so no spaCy pipelines to build at its start)
+    noredis, noredis_base = start_gunicorn(dict(env, AUDITOR_REDIS_URL="redis://127.0.0.1:1/0",
+                                                AUDITOR_WEB_PRELOAD="false"),
+                                           tmp / "gunicorn-noredis.log", workers=1, wait=False)
+    workers = [start_worker(env, tmp / "w1.log"), start_worker(env, tmp / "w2.log")]
+    state = {"env": env, "key": key, "base": base + "/api/v1", "db": url, "tmp": tmp, "queue": queue,
+             "redis_url": redis_url, "redis": Redis.from_url(redis_url), "workers": workers,
+             "noredis": (noredis, noredis_base)}
+    try:
+        wait_http(base + "/api/v1/ping", gunicorn)
+        yield state
+    finally:   # how they shut down is not what is tested here
+        for proc in [*state["workers"], noredis, gunicorn]:
+            proc.stop(signal.SIGKILL)
+        state["redis"].flushdb()
+        drop_pg_database(url)
+
+
+def stop_workers(stack) -> None:
+    for w in stack["workers"]:
         w.stop()
-    gunicorn.stop()
-    state["redis"].flushdb()
-    drop_pg_database(url)
+    stack["workers"].clear()
 
 
 def counts(stack) -> dict:
@@ -95,13 +124,13 @@ def submit(stack, posts) -> list[int]:
     return ids
 
 
-def wait_done(stack, n_total: int, timeout: float = 90) -> dict:
+def wait_done(stack, n_total: int, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         c = counts(stack)
         if c["statuses"].get("done", 0) + c["statuses"].get("failed", 0) >= n_total:
             return c
-        time.sleep(0.3)
+        time.sleep(0.1)
     raise AssertionError(f"audits not finished in {timeout} s: {counts(stack)['statuses']}")
 
 
@@ -112,37 +141,48 @@ def make_posts(prefix: str, n: int) -> list[dict]:
 
 
 def test_1000_posts_over_http_each_finding_once(stack, engine, rules):
-    stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "w1.log"))
-    stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "w2.log"))
+    if not stack["workers"]:   # another xdist worker ran the tests before this one
+        stack["workers"] += [start_worker(stack["env"], stack["tmp"] / "w1b.log"),
+                             start_worker(stack["env"], stack["tmp"] / "w2b.log")]
+    before = counts(stack)
     posts = make_posts("a", 1000)
     audit_ids = submit(stack, posts)
     assert len(set(audit_ids)) == 1000
-    c = wait_done(stack, 1000)
-    assert c["statuses"] == {"done": 1000}
+    wait_workers(stack["redis_url"], stack["queue"], 2, stack["workers"])   # a worker that cannot start shows its log
+    c = wait_done(stack, sum(before["statuses"].values()) + 1000)
+    assert c["statuses"] == {"done": sum(before["statuses"].values()) + 1000}
     expected = expected_findings(engine, rules, posts, audit_ids)
-    assert c["findings"] == c["distinct"] == sum(expected.values()) > 0
-    assert {a: n for a, n in c["per_audit"].items()} == {a: n for a, n in expected.items() if n}
+    assert c["findings"] - before["findings"] == sum(expected.values()) > 0
+    assert c["findings"] == c["distinct"]
+    assert {a: n for a, n in c["per_audit"].items() if a in expected} == {a: n for a, n in expected.items() if n}
     # the API shows them with their links
     status, page = http("GET", stack["base"] + f"/findings?audit={audit_ids[0]}", stack["key"])
     assert status == 200 and all(f["audit_id"] == audit_ids[0] for f in page["items"])
 
 
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(stack, engine, rules):
-    for w in stack["workers"]:
-        w.stop()
-    stack["workers"].clear()
+    # one worker, already warm, is the victim: paused while the posts arrive, so that it is
+    # certainly in the middle of the 30 batches when it dies
+    while len(stack["workers"]) > 1:
+        stack["workers"].pop().stop()
+    if not stack["workers"]:
+        stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "victim.log"))
+    victim = stack["workers"].pop()
     before = counts(stack)
-    posts = make_posts("k", 3000)
-    audit_ids = submit(stack, posts)
-    victim = start_worker(stack["env"], stack["tmp"] / "victim.log")
+    os.killpg(victim.p.pid, signal.SIGSTOP)
+    try:
+        posts = make_posts("k", 3000)
+        audit_ids = submit(stack, posts)
+    finally:
+        os.killpg(victim.p.pid, signal.SIGCONT)
     import psycopg
-    deadline, running = time.monotonic() + 60, 0
+    deadline, running = time.monotonic() + 120, 0
     with psycopg.connect(stack["db"], autocommit=True) as conn:
         while time.monotonic() < deadline and not running:
             running = conn.execute("SELECT count(*) FROM audits WHERE status = 'running'").fetchone()[0]
+            time.sleep(0.005)
     assert running, "the worker never started a batch"
-    victim.p.send_signal(signal.SIGKILL)   # no clean-up of any kind
-    os.killpg(victim.p.pid, signal.SIGKILL)
+    os.killpg(victim.p.pid, signal.SIGKILL)   # no clean-up of any kind
     victim.stop()
     mid = counts(stack)
     assert mid["statuses"].get("running", 0) > 0 or mid["statuses"].get("queued", 0) > 0
@@ -158,14 +198,11 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(stack, engine, rules)
 
 
 def test_redis_flushed_requeue_recovers(stack, engine, rules):
-    for w in stack["workers"]:
-        w.stop()
-    stack["workers"].clear()
+    stop_workers(stack)
     before = counts(stack)
     posts = make_posts("f", 500)
     audit_ids = submit(stack, posts)
     stack["redis"].flushdb()   # this Redis keeps nothing on disk: a restart loses the queue
-    time.sleep(0.5)
     assert counts(stack)["statuses"].get("queued", 0) == 500
     r = cli(stack["env"], "requeue")
     assert r.returncode == 0, r.stderr
@@ -179,22 +216,26 @@ def test_redis_flushed_requeue_recovers(stack, engine, rules):
     assert cli(stack["env"], "requeue").stdout.strip() == "nothing to requeue"
 
 
-def test_redis_down_at_ingest_keeps_the_posts(stack, tmp_path):
-    # point a second server at a Redis port where nothing listens: the posts must still be stored
-    env = dict(stack["env"], AUDITOR_REDIS_URL="redis://127.0.0.1:1/0")
-    proc, base = start_gunicorn(env, tmp_path / "gunicorn-noredis.log", workers=1)
-    try:
-        status, body = http("POST", base + "/api/v1/posts", stack["key"], {"posts": make_posts("d", 5)})
-        assert status == 202 and body["queue"]["status"] == "unavailable"
-        ids = [p["audit_id"] for p in body["posts"]]
-        status, audit = http("GET", base + f"/api/v1/audits/{ids[0]}", stack["key"])
-        assert audit["status"] == "queued"
-    finally:
-        proc.stop()
+def test_redis_down_at_ingest_keeps_the_posts(stack):
+    # a second server (started with the stack) points at a Redis port where nothing listens:
+    # the posts must still be stored
+    stop_workers(stack)   # none may requeue them before the CLI does
+    proc, base = stack["noredis"]
+    wait_http(base + "/api/v1/ping", proc)
+    status, body = http("POST", base + "/api/v1/posts", stack["key"], {"posts": make_posts("d", 5)})
+    assert status == 202 and body["queue"]["status"] == "unavailable"
+    ids = [p["audit_id"] for p in body["posts"]]
+    status, audit = http("GET", base + f"/api/v1/audits/{ids[0]}", stack["key"])
+    assert audit["status"] == "queued"
     r = cli(stack["env"], "requeue")   # the real Redis again
     assert "requeued 5 audit(s)" in r.stdout, r.stdout + r.stderr
-    w = start_worker(stack["env"], stack["tmp"] / "after-noredis.log", "--burst")
-    w.p.wait(120)
+    # a worker (kept for the next test) audits them
+    stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "after-noredis.log"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if all(http("GET", stack["base"] + f"/audits/{aid}", stack["key"])[1]["status"] == "done" for aid in ids):
+            break
+        time.sleep(0.1)
     for aid in ids:
         assert http("GET", stack["base"] + f"/audits/{aid}", stack["key"])[1]["status"] == "done"
 
@@ -208,7 +249,8 @@ def test_campaign_close_cli_against_the_service(stack):
     http("POST", base + "/posts", key, {"posts": [
         {"text": "Reklame for @nike: nye sko", "contract_id": con["id"], "url": "https://ig/1"},
         {"text": "Nye sko fra @nike", "contract_id": con["id"], "url": "https://ig/2"}]})
-    stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "w-close.log"))
+    if not stack["workers"]:
+        stack["workers"].append(start_worker(stack["env"], stack["tmp"] / "w-close.log"))
     out = stack["tmp"] / "close.sarif"
     r = cli(stack["env"], "campaign", "close", "Launch", "--server", base.rsplit("/api/v1", 1)[0],
             "--api-key", key, "--wait", "--fail-on", "error", "--format", "sarif", "--output", str(out))
@@ -219,15 +261,24 @@ def test_campaign_close_cli_against_the_service(stack):
     r = cli(stack["env"], "campaign", "close", str(camp["id"]), "--server", base, "--api-key", key,
             "--wait", "--fail-on", "never", "--format", "json")
     assert r.returncode == 0 and json.loads(r.stdout)
-    r = cli(stack["env"], "campaign", "close", "Launch", "--server", base, "--api-key", "aud_wrong", "--wait")
-    assert r.returncode == 2 and "unauthorized" in r.stderr
-    r = cli(stack["env"], "campaign", "close", "Nope", "--server", base, "--api-key", key, "--wait")
-    assert r.returncode == 2 and "no campaign named 'Nope'" in r.stderr
-    r = cli(stack["env"], "campaign", "close", "Launch", "--server", "http://127.0.0.1:1", "--api-key", key)
-    assert r.returncode == 2 and "cannot reach" in r.stderr
+    # the error paths, run side by side (each is an interpreter start)
+    errors = [("Launch", base, "aud_wrong", "unauthorized"), ("Nope", base, key, "no campaign named 'Nope'"),
+              ("Launch", "http://127.0.0.1:1", key, "cannot reach")]
+    procs = [subprocess.Popen([sys.executable, "-m", "auditor.cli", "campaign", "close", name, "--server", server,
+                               "--api-key", api_key, "--wait"], cwd=REPO, env=stack["env"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for name, server, api_key, _ in errors]
+    for (_, _, _, message), p in zip(errors, procs):
+        _, stderr = p.communicate(timeout=120)
+        assert p.returncode == 2 and message in stderr, stderr
 
 
+@pytest.mark.stops_postgresql
 def test_postgresql_stopped_answers_503_then_recovers(stack):
+    with postgresql_lock(exclusive=True):   # tests using PostgreSQL elsewhere wait (see conftest.py)
+        _postgresql_stopped_answers_503_then_recovers(stack)
+
+
+def _postgresql_stopped_answers_503_then_recovers(stack):
     cluster = [os.listdir("/etc/postgresql")[0], "main"]
     key, base = stack["key"], stack["base"]
     assert http("GET", base + "/findings?limit=1", key)[0] == 200
@@ -245,6 +296,6 @@ def test_postgresql_stopped_answers_503_then_recovers(stack):
     while time.monotonic() < deadline:
         if http("GET", base + "/findings?limit=1", key)[0] == 200:
             break
-        time.sleep(0.5)
+        time.sleep(0.1)
     assert http("GET", base + "/findings?limit=1", key)[0] == 200
     assert http("GET", base + "/health")[0] == 200
