@@ -29,6 +29,7 @@ class Engine:
         self._accepted_examples = {code: self._examples(code) for code in rules.countries}
         # langdetect can only change a verdict where a label must match the post's language
         self._needs_language = {code: c.spec.labels.same_language_as_post for code, c in rules.countries.items()}
+        self._audiences: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
 
     def _examples(self, code: str) -> str:
         """A few labels the country accepts, for messages: 'reklame', 'annonse'."""
@@ -51,6 +52,14 @@ class Engine:
     def preload(self) -> None:
         """Build every pipeline now (workers do this before forking)."""
         self.pipelines.preload()
+
+    def _audience(self, codes: tuple[str, ...], countries) -> tuple[tuple[str, ...], bool]:
+        """Candidate languages of an audience, and whether a label must match the post's language."""
+        found = self._audiences.get(codes)
+        if found is None:
+            candidates = tuple(dict.fromkeys([lang for c in countries for lang in c.languages] + ["en"]))
+            found = self._audiences[codes] = (candidates, any(self._needs_language[c.code] for c in countries))
+        return found
 
     def tokenization_language(self, post: Post) -> str:
         for code in post.countries:
@@ -78,8 +87,8 @@ class Engine:
             strength = "none"
         connection = Connection(strength, known, detected)
 
-        candidates = tuple(dict.fromkeys([l for c in countries for l in c.languages] + ["en"]))
-        needed = any(self._needs_language[c.code] for c in countries) and bool(signals.labels)
+        candidates, needs_language = self._audience(post.countries, countries)
+        needed = needs_language and bool(signals.labels)
         language = resolve(signals.lowers, post.text or " ".join(post.frames) or post.transcript,
                            candidates, needed, self.language_detection, self.langdetect)
 

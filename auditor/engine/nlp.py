@@ -174,6 +174,7 @@ class Pipeline:
             self.phrases.add(f"A:{i}", [Doc(self.nlp.vocab, words=list(words))])
         # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
         self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
+        self.suffix_probe = re.compile("|".join(re.escape(x) for x in self.suffix_tuple) or "(?!)")
 
     def _words(self, text: str) -> list[set[str]]:
         """The lower-case tokens of a literal, each with its accent-free spelling."""
@@ -231,6 +232,9 @@ class Pipeline:
             return tok.like_url
         return True
 
+    def _has_suffix(self, lowered: str) -> bool:
+        return self.suffix_probe.search(lowered) is not None
+
     def match(self, doc, text: str) -> list[tuple[EntryRef, int, int]]:
         """All matches as (entry, start token, end token)."""
         refs, anchored = self.refs, self.anchored
@@ -271,7 +275,7 @@ class Pipeline:
                 if k not in seen:
                     seen.add(k)
                     out.append(m)
-        if self.suffix_tuple and "#" in text and any(x in text.lower() for x in self.suffix_tuple):
+        if self.suffix_tuple and "#" in text and self._has_suffix(text.lower()):
             for m in HASHTAG_WORD_RE.finditer(text):
                 tag = m.group(1).lower()
                 if tag.endswith(self.suffix_tuple):

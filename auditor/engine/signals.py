@@ -34,8 +34,7 @@ HASHTAG_TOKEN_RE = re.compile(r"#\w+")
 TAGS_RE = re.compile(r"[#@][\w.]+")
 WORD_CHAR_RE = re.compile(r"\w")
 WORD_RE = re.compile(r"\w+")
-# enough to free stop words from the punctuation around them ("day," "(and"), cheaply
-PUNCT_TO_SPACE = str.maketrans({c: " " for c in ".,;:!?()[]{}\"«»“”‘’|/\\…"})
+
 
 
 @dataclass(slots=True)
@@ -198,6 +197,20 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
     return out
 
 
+def _distinct(evidence: list[Evidence]) -> list[Evidence]:
+    """One piece of evidence per cue: "use my code X" found by three vocabularies, or as both "code X"
+    and "code X for", is one discount code. The longest, strongest span of a kind wins."""
+    rank = {"strong": 0, "negative": 1, "weak": 2}
+    kept: list[Evidence] = []
+    for ev in sorted(evidence, key=lambda e: (rank[e.strength], e.span.start - e.span.end)):
+        sp = ev.span
+        if not any(k.kind == ev.kind and k.span.field == sp.field and k.span.start < sp.end and sp.start < k.span.end
+                   for k in kept):
+            kept.append(ev)
+    kept.sort(key=lambda e: (e.span.field, e.span.start))
+    return kept
+
+
 def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
                  negations: dict[str, frozenset[str]], articles: frozenset[str] = frozenset()) -> PostSignals:
     brand = (post.brand or "").strip()
@@ -230,7 +243,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         if kind:
             connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
                                        hit.entries[0].entry.implies, "declared by the label"))
-    lowers = post.text.lower().translate(PUNCT_TO_SPACE).split() if post.text else []
+    lowers = post.text.lower().split() if post.text else []   # stop words rarely carry punctuation
     all_text = "\n".join(t for _, t in texts)
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)
@@ -246,4 +259,6 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
                                        "brand_mention", "post.brand", None, "weak", "the post names the brand"))
     if not brand_named and any(e.kind in NEEDS_BRAND_KINDS for e in connection):
         connection = [e for e in connection if e.kind not in NEEDS_BRAND_KINDS]
+    if len(connection) > 1:
+        connection = _distinct(connection)
     return PostSignals(fields, labels, connection, lowers, mentions, brand_named)
