@@ -39,3 +39,15 @@ def require_or_skip(available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: a missing service is a failure)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sync_playwright_session():
+    """One Playwright for the whole run: a second sync_playwright() in the same process fails while
+    the first one's event loop is alive, so the UI and extension browser tests share this one."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip(False, "the Python playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        yield pw

@@ -211,13 +211,8 @@ def chromium_path():
 
 
 @pytest.fixture(scope="session")
-def playwright(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require(False, "the Python playwright package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        yield pw
+def playwright(chromium_path, sync_playwright_session):
+    return sync_playwright_session
 
 
 class Browser:

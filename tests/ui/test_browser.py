@@ -76,19 +76,15 @@ def server(sqlite_template, tmp_path_factory, rules, engine):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
     path = chromium_path()
     require_or_skip(path is not None, "Debian's chromium is not installed (apt-get install -y chromium)")
+    pw = request.getfixturevalue("sync_playwright_session")
+    b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_or_skip(False, "the Python playwright package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield b
+    finally:
+        b.close()
 
 
 @pytest.fixture
