@@ -265,14 +265,21 @@ def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> lis
 def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
     post = ctx.post
     # an accepted platform label is shown on the video itself (and throughout a live stream)
-    if post.format not in VIDEO_FORMATS or not post.transcript or platform_ok:
+    if post.format not in VIDEO_FORMATS or platform_ok:
         return []
+    out = []
+    if post.text and not any(h.field == "text" for h in accepted):
+        for rule in rules("in_video"):
+            if rule.where == "description":
+                out.append(_finding(rule, country, refs, values_fn(), fix_label=values_fn()["label"]))
+    if not post.transcript:
+        return out
     values = values_fn()
     spoken = sorted((h for h in accepted if h.field == "transcript"), key=lambda h: h.start)
-    out = []
     if not spoken:
         for rule in rules("in_video"):
-            out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
+            if rule.where == "video":
+                out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
         return out
     if post.format == "live":
         length = len(post.transcript)

@@ -264,8 +264,10 @@ class Stories(RuleBase):
 
 
 class InVideo(RuleBase):
-    """Video: the disclosure must be in the video itself (spoken or on screen), per transcript."""
+    """Video: the disclosure must be in the video itself (spoken or on screen, per the transcript),
+    or - with where: description - also in the caption/description (NL wants both)."""
     kind: Literal["in_video"]
+    where: Literal["video", "description"] = "video"
 
 
 class Live(RuleBase):
