@@ -195,8 +195,20 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a dependency; json below gives the same text, slower
+    orjson = None
+
+
 def json_document(rows) -> str:
-    """Rows as one JSON text: json.dumps runs in C, where adapting a value at a time runs in Python."""
+    """Rows as one JSON text, serialized in C (orjson: ~10x json.dumps), where adapting a value at a
+    time runs in Python. Datetimes as isoformat() either way."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(rows, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+        except TypeError:   # e.g. an integer over 64 bits: json.dumps handles it
+            pass
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 

@@ -17,3 +17,12 @@ preload_app = True
 keepalive = 5
 timeout = 60
 accesslog = None
+
+
+def when_ready(server):
+    """In the master, after the app is preloaded and before the first fork: move the ~360k objects
+    of rules and pipelines out of the garbage collector's reach (no full collection walks them
+    during a request: those were 20-50 ms stalls at p99), and keep their pages shared."""
+    import gc
+    gc.collect()
+    gc.freeze()

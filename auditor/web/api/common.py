@@ -11,7 +11,7 @@ from sqlalchemy import Select
 
 from auditor.runtime import Runtime
 from auditor.web.auth import Principal
-from auditor.web.errors import ApiError
+from auditor.web.errors import ApiError, orjson
 
 
 def rt() -> Runtime:
@@ -28,6 +28,11 @@ def body(required: bool = True) -> Any:
         if required:
             raise ApiError(400, "invalid_json", "the request body is empty; send a JSON document")
         return {}
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:   # json.loads decides (NaN, other encodings) and words the error
+            pass
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
