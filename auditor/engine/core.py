@@ -50,8 +50,15 @@ class Engine:
         return ", ".join(f"'{t}'" for t in terms[:4]) or "'Ad'"
 
     def preload(self) -> None:
-        """Build every pipeline now (workers do this before forking)."""
-        self.pipelines.preload()
+        """Build every pipeline a post can be tokenized with (workers do this before forking)."""
+        langs = {self.tokenization_language_of(c.code) for c in self.rules.countries.values()}
+        self.pipelines.preload(sorted(langs))
+
+    def tokenization_language_of(self, country: str) -> str:
+        for lang in self.rules.countries[country].languages:
+            if lang in self.rules.vocabularies:
+                return lang
+        return "en"
 
     def _audience(self, codes: tuple[str, ...], countries) -> tuple[tuple[str, ...], bool]:
         """Candidate languages of an audience, and whether a label must match the post's language."""
@@ -62,13 +69,8 @@ class Engine:
         return found
 
     def tokenization_language(self, post: Post) -> str:
-        for code in post.countries:
-            country = self.rules.countries.get(code)
-            if country:
-                for lang in country.languages:
-                    if lang in self.rules.vocabularies:
-                        return lang
-        return "en"
+        """The first audience country's language (every vocabulary is matched whatever it is)."""
+        return self.tokenization_language_of(post.countries[0]) if post.countries else "en"
 
     def audit(self, post: Post) -> Verdict:
         rules = self.rules
