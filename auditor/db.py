@@ -147,9 +147,10 @@ def insert_rows(session: Session, model, rows: list[dict], returning_ids: bool =
         return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
     table = model.__table__
     ids: list[int] = []
-    if returning_ids:
-        ids = [r[0] for r in conn.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})")]
+    if "id" in rows[0]:   # drawn before (reserve_ids)
+        ids = [r["id"] for r in rows]
+    elif returning_ids:
+        ids = reserve_ids(session, model, len(rows))
         rows = [{"id": row_id, **row} for row_id, row in zip(ids, rows)]
     quote = conn.dialect.identifier_preparer.quote   # "references" is a reserved word
     names = list(rows[0])
@@ -168,6 +169,17 @@ def insert_rows(session: Session, model, rows: list[dict], returning_ids: bool =
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
                          f"SELECT {', '.join(selected)} FROM {_recordset(table, names, quote)}", params)
     return ids
+
+
+def reserve_ids(session: Session, model, n: int) -> list[int] | None:
+    """n ids from the table's sequence (PostgreSQL), for rows that need their id before the insert;
+    None elsewhere."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    name = model.__table__.name
+    return [r[0] for r in conn.exec_driver_sql(
+        f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) FROM generate_series(1, {int(n)})")]
 
 
 def ids_in(session: Session, column, ids):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from auditor import audits
 from auditor.catalog import normal_handle
-from auditor.db import insert_rows
+from auditor.db import insert_rows, reserve_ids
 from auditor.errors import Invalid, ServiceError, post_error_status
 from auditor.models import Audit, Campaign, Contract, Finding, InfluencerHandle, Post as PostRow
 from auditor.posts import PostError
@@ -143,8 +143,12 @@ def _link_influencers(session: Session, org_id: int, posts: list[Prepared]) -> N
                 p.contract = contracts.get((p.campaign.id, p.influencer_id))
 
 
-def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ingest") -> list[dict[str, Any]]:
-    """Insert the posts (new ones and new versions) and one queued audit for each."""
+def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ingest",
+          planner=None) -> list[dict[str, Any]]:
+    """Insert the posts (new ones and new versions) and one queued audit for each.
+
+    planner(audit_ids) -> {job id: audit ids}: when given and the database hands out ids before the
+    insert (PostgreSQL), the audits are inserted with their job ids (no second write of each row)."""
     identities = {p.identity for p in posts if p.identity}
     current: dict[str, tuple[int, int, str]] = {}
     if identities:
@@ -208,8 +212,13 @@ def store(session: Session, org_id: int, posts: list[Prepared], kind: str = "ing
                 by_identity[p.identity] = pid
         if chain:
             session.execute(update(PostRow), chain)
-        audit_ids = insert_rows(session, Audit, [{"org_id": org_id, "post_id": pid, "kind": kind,
-                                                  "status": "queued"} for pid in post_ids])
+        audit_rows = [{"org_id": org_id, "post_id": pid, "kind": kind, "status": "queued"} for pid in post_ids]
+        reserved = reserve_ids(session, Audit, len(audit_rows)) if planner is not None else None
+        if reserved:
+            job_of = {aid: job_id for job_id, ids in planner(reserved).items() for aid in ids}
+            for row, aid in zip(audit_rows, reserved):
+                row.update(id=aid, job_id=job_of[aid])
+        audit_ids = insert_rows(session, Audit, audit_rows)
         for (slot, p, version, _), pid, aid in zip(to_insert, post_ids, audit_ids):
             results[slot] = {"index": p.index, "post_id": pid, "audit_id": aid, "version": version,
                              "status": "queued"}

@@ -8,6 +8,9 @@
 
 Needs PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379); makes its own database and queue.
     python bench/service.py [--seconds 10] [--posts 20000]
+
+The ingest line ends with where the CPU went (gunicorn, workers, PostgreSQL, Redis, this client):
+all of them share the machine, so posts per CPU-second bounds what more cores would give.
 """
 from __future__ import annotations
 
@@ -67,6 +70,49 @@ async def load(port: int, method: str, path: str, key: str, body: bytes, conns: 
             "p99": latencies[int(len(latencies) * 0.99)] * 1000, "n": len(latencies), "errors": errors[0]}
 
 
+def cpu_seconds(pids) -> float:
+    """utime + stime of these processes and their children's threads (Linux /proc), in seconds."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return out
+    for child in children:
+        out += tree(int(child))
+    return out
+
+
+def pids_named(name: str) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == name:
+                    out.append(int(d.name))
+            except OSError:
+                pass
+    return out
+
+
+def post_raw(url, key, data: bytes):
+    import urllib.request
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return r.read()
+
+
 def http(method, url, key, body=None):
     import urllib.request
     req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
@@ -100,8 +146,10 @@ def main() -> None:
         procs.append(gunicorn)
         port = int(base.rsplit(":", 1)[1])
         body = json.dumps(CHECK_BODY).encode()
-        print(f"gunicorn: gthread, {os.cpu_count()} process(es) x 4 threads; {args.conns} connections, "
-              f"{args.seconds:g} s each")
+        from auditor.web import gunicorn_conf
+        print(f"gunicorn: {gunicorn_conf.worker_class}, {gunicorn_conf.workers} process(es) x "
+              f"{gunicorn_conf.threads} threads; {args.conns} connections, {args.seconds:g} s each "
+              f"(load average {os.getloadavg()[0]:.2f})")
         asyncio.run(load(port, "GET", "/api/v1/ping", key, b"", args.conns, 2))   # warm-up
         asyncio.run(load(port, "POST", "/api/v1/check", key, body, args.conns, 2))
         ping = asyncio.run(load(port, "GET", "/api/v1/ping", key, b"", args.conns, args.seconds))
@@ -112,7 +160,9 @@ def main() -> None:
         print(f"  check/ping throughput ratio: {check['rps'] / ping['rps']:.2f} (target >= 0.5); "
               f"check p99 {check['p99']:.1f} ms (target < 25)")
 
-        procs += [start_worker(env, tmp / "w1.log"), start_worker(env, tmp / "w2.log")]
+        # workers warm (every pipeline built at start) so that the timing is the steady state
+        wenv = dict(env, AUDITOR_WORKER_PRELOAD="true")
+        procs += [start_worker(wenv, tmp / "w1.log"), start_worker(wenv, tmp / "w2.log")]
         from redis import Redis
         from rq import Queue, Worker
         queue = Queue(env["AUDITOR_QUEUE"], connection=Redis.from_url(env["AUDITOR_REDIS_URL"]))
@@ -125,9 +175,18 @@ def main() -> None:
         posts = [{"id": f"b{i}", "text": f"{texts[i % 5]} #{i}", "countries": countries[i % 4],
                   "platform": "instagram"} for i in range(args.posts)]
         import psycopg
+        bodies = [json.dumps({"posts": posts[i:i + 1000]}).encode() for i in range(0, len(posts), 1000)]
+        pg_sql = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                  "OR backend_type IN ('autovacuum worker', 'walwriter', 'checkpointer', 'background writer')")
+        with psycopg.connect(db, autocommit=True) as conn:
+            pg0 = {pid: cpu_seconds([pid]) for (pid,) in conn.execute(pg_sql).fetchall()}
+        groups = {"gunicorn": tree(gunicorn.p.pid), "workers": tree(procs[1].p.pid) + tree(procs[2].p.pid),
+                  "redis": pids_named("redis-server")}
+        cpu0 = {k: cpu_seconds(v) for k, v in groups.items()}
+        me0, load0 = time.process_time(), os.getloadavg()[0]
         t0 = time.perf_counter()
-        for i in range(0, len(posts), 1000):
-            http("POST", base + "/api/v1/posts", key, {"posts": posts[i:i + 1000]})
+        for data in bodies:
+            post_raw(base + "/api/v1/posts", key, data)
         t_ingest = time.perf_counter() - t0
         with psycopg.connect(db, autocommit=True) as conn:
             while conn.execute("SELECT count(*) FROM audits WHERE status IN ('queued', 'running')").fetchone()[0]:
@@ -135,9 +194,18 @@ def main() -> None:
             t_all = time.perf_counter() - t0
             done, findings = conn.execute("SELECT (SELECT count(*) FROM audits WHERE status = 'done'), "
                                           "(SELECT count(*) FROM findings)").fetchone()
+            # PostgreSQL: this database's backends (new ones in full) and the shared background processes
+            pg1 = {pid: cpu_seconds([pid]) for (pid,) in conn.execute(pg_sql).fetchall()}
+        cpu = {k: cpu_seconds(v) - cpu0[k] for k, v in groups.items()}
+        cpu["postgresql"] = sum(c - pg0.get(pid, 0.0) for pid, c in pg1.items())
+        cpu["bench client"] = time.process_time() - me0
         print(f"ingest: {args.posts} posts over HTTP in {t_ingest:.2f} s ({args.posts / t_ingest:.0f} posts/s stored); "
               f"all audited with 2 workers on PostgreSQL in {t_all:.2f} s: {args.posts / t_all:.0f} posts/s "
-              f"({done} audits done, {findings} findings) (target >= 2000)")
+              f"({done} audits done, {findings} findings) (target >= 2000; load average {load0:.2f})")
+        used = sum(cpu.values())
+        print(f"  CPU per post: " + ", ".join(f"{k} {v / args.posts * 1000:.3f} ms" for k, v in cpu.items())
+              + f"; total {used / args.posts * 1000:.3f} ms = {args.posts / used:.0f} posts per CPU-second "
+              f"({used / t_all:.2f} of {os.cpu_count()} cores busy with this pipeline)")
     finally:
         for p in reversed(procs):
             p.stop()

@@ -24,11 +24,17 @@ def create_posts():
     runtime = rt()
     org_id = principal().org_id
     raws, is_batch = ingest.validate_batch_shape(body(), runtime.settings.max_posts_per_request)
+    assigned: dict[str, list[int]] = {}
+
+    def planner(audit_ids: list[int]) -> dict[str, list[int]]:   # job ids written with the audits
+        assigned.update(runtime.queue.plan(audit_ids))
+        return assigned
+
     with runtime.db.transaction() as session:
         prepared = ingest.prepare(session, org_id, raws, runtime.rules.countries.keys())
-        results = ingest.store(session, org_id, prepared)
+        results = ingest.store(session, org_id, prepared, planner=planner if runtime.queue is not None else None)
         new = ingest.new_audit_ids(results)
-        plan = audits.dispatch(runtime, session, new)
+        plan = assigned or audits.dispatch(runtime, session, new)
     queue = audits.send(runtime, plan, new) if new else {"status": "nothing_new"}
     if runtime.queue is None and new:   # in-process: the audits are already finished
         with runtime.db.session() as session:
