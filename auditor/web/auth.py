@@ -71,8 +71,9 @@ def authenticate() -> Principal:
         raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'",
                        headers={"WWW-Authenticate": "Bearer"})
     rt = current_app.extensions["auditor"]
-    cache: KeyCache = current_app.extensions.setdefault(
-        "auditor.keycache", KeyCache(rt.settings.auth_cache_seconds))
+    cache: KeyCache | None = current_app.extensions.get("auditor.keycache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("auditor.keycache", KeyCache(rt.settings.auth_cache_seconds))
     digest = hash_key(token.strip())
     hit, principal = cache.get(digest)
     if not hit:
