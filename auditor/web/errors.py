@@ -20,7 +20,7 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 try:   # the same bytes as json.dumps below, ~10x faster (20 us -> 2 us for a /check verdict)
     import orjson
-    _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+    _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME   # datetimes through str(), as json.dumps does here
 except ImportError:  # pragma: no cover - orjson is a dependency; the fallback keeps a bare install working
     orjson = None
 
