@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from auditor.db import ids_in, insert_rows, update_rows
 from auditor.models import (
-    COMPENSATION_RELATIONSHIP, Audit, Campaign, Contract, Finding, Post as PostRow, utcnow,
+    COMPENSATION_RELATIONSHIP, Audit, Campaign, Contract, Finding, Post as PostRow, ReviewLog, utcnow,
 )
 from auditor.posts import PostError, parse_post
 from auditor.types import Post
 
 log = logging.getLogger(__name__)
 CONTRACT_RULE = "contract.disclosure.wording"
+CARRY_ACTION = "carry"   # review log: a decision kept across a re-audit of the same post
 
 
 def worker_id() -> str:
@@ -222,12 +223,46 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                     "severity": f["severity"], "message": f["message"], "fix": f["fix"],
                     "fix_label": f.get("fix_label"), "evidence": f["evidence"], "references": f["references"],
                     "confidence": f.get("confidence", "high"), "ruleset_version": version,
-                    "review_state": "open", "current": current, "created_at": now,
+                    "review_state": "open", "fix_requested_at": None, "current": current, "created_at": now,
                 })
+        carried = _carry_decisions(session, post_ids, finding_rows)
         update_rows(session, Audit, audit_rows)
-        insert_rows(session, Finding, finding_rows, returning_ids=False)
+        new_ids = insert_rows(session, Finding, finding_rows, returning_ids=bool(carried))
+        if carried:
+            insert_rows(session, ReviewLog, [
+                {"org_id": finding_rows[i]["org_id"], "finding_id": new_ids[i], "user_id": None,
+                 "api_key_id": None, "action": CARRY_ACTION, "from_state": "open",
+                 "to_state": finding_rows[i]["review_state"], "created_at": now,
+                 "note": f"kept from finding {old_id}: same rule, country and evidence"}
+                for i, old_id in carried], returning_ids=False)
         result.findings += len(finding_rows)
         _mark_current(session, post_ids)
+
+
+def _finding_key(post_id: int, rule_id: str, country: str | None, evidence: list[dict]) -> tuple:
+    """What makes two audits' findings the same finding: offsets left out, as in baselines."""
+    return post_id, rule_id, country, tuple(sorted((e.get("field"), e.get("text")) for e in evidence or ()))
+
+
+def _carry_decisions(session: Session, post_ids: list[int], finding_rows: list[dict]) -> list[tuple[int, int]]:
+    """A re-audit of the same post (re-audit button, campaign close, new ruleset) must not undo the
+    reviewers' work: a new finding identical to a decided current one takes over its review state.
+    Answers (row index, old finding id) for the review log. An edited post is a new post row, so
+    its findings start open: the change deserves a fresh look."""
+    decided = {}
+    for old in session.execute(
+            select(Finding.id, Finding.post_id, Finding.rule_id, Finding.country, Finding.evidence,
+                   Finding.review_state, Finding.fix_requested_at)
+            .where(ids_in(session, Finding.post_id, post_ids), Finding.current, Finding.review_state != "open")):
+        decided[_finding_key(old.post_id, old.rule_id, old.country, old.evidence)] = old
+    carried = []
+    for i, row in enumerate(finding_rows):
+        old = decided.get(_finding_key(row["post_id"], row["rule_id"], row["country"], row["evidence"])) \
+            if decided else None
+        if old is not None:
+            row["review_state"], row["fix_requested_at"] = old.review_state, old.fix_requested_at
+            carried.append((i, old.id))
+    return carried
 
 
 def _mark_current(session: Session, post_ids: list[int]) -> None:

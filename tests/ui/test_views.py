@@ -256,6 +256,25 @@ def test_reaudit_uses_the_audit_use_case(reviewer, runtime, world):
     assert event.audit_id and all(f.audit_id == event.audit_id for f in current) and current
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"])
+def test_reaudit_keeps_the_decisions_on_unchanged_findings(reviewer, runtime, world):
+    """A dismissed false positive must not come back as open after a re-audit or a campaign close."""
+    post_id, fid = world.ids["no_wrong_language"], world.ids["finding"]
+    page = f"/posts/{post_id}"
+    reviewer.form(page, f"{page}/findings/{fid}/decision", {"action": "dismiss", "note": "Reklame is in frame 2"})
+    r = reviewer.form(page, f"{page}/reaudit", follow_redirects=True)
+    with runtime.db.session() as s:
+        old = s.get(Finding, fid)
+        new = s.scalars(select(Finding).where(Finding.post_id == post_id, Finding.current,
+                                              Finding.rule_id == old.rule_id, Finding.country == old.country)).one()
+        log = s.scalars(select(ReviewLog).where(ReviewLog.finding_id == new.id)).one()
+    assert new.id != fid and not old.current
+    assert new.review_state == "dismissed"
+    assert (log.action, log.from_state, log.to_state, log.user_id) == ("carry", "open", "dismissed", None)
+    assert str(fid) in log.note
+    assert "kept the earlier decision (dismissed) after a re-audit" in r.text
+
+
 def test_edited_version_is_audited_and_compared(reviewer, runtime, world):
     post_id = world.ids["no_wrong_language"]
     edit = reviewer.get(f"/posts/{post_id}/edit")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from auditor.audits import CARRY_ACTION
 from auditor.errors import NotFound
 from auditor.models import (
     Audit, Campaign, Contract, Finding, Influencer, Post as PostRow, PostEvent, ReviewLog, User,
@@ -249,7 +250,8 @@ def timeline(session: Session, org_id: int, chain: list[PostRow]) -> list[Event]
             select(ReviewLog, Finding).join(Finding, Finding.id == ReviewLog.finding_id)
             .where(ReviewLog.org_id == org_id, Finding.post_id.in_(post_ids))):
         wording = DECISIONS.get(log.action, (None, None, None))[2] or \
-            f"set the state from {log.from_state} to {log.to_state}"
+            (f"kept the earlier decision ({log.to_state}) after a re-audit" if log.action == CARRY_ACTION else
+             f"set the state from {log.from_state} to {log.to_state}")
         who = users.get(log.user_id) or (f"API key {log.api_key_id}" if log.api_key_id else None)
         events.append(Event(as_utc(log.created_at), "decision", who, wording, log.note, finding,
                             log.to_state, finding.post_id, version_of.get(finding.post_id),
