@@ -134,7 +134,16 @@ def test_check_selection_on_a_local_page(browser, service, pages):
     # spans after two emoji (astral characters: 2 UTF-16 units, 1 code point each) are exact
     spans = [ev for f in verdict["findings"] for ev in f["evidence"] if ev["field"] == "text"]
     assert spans and all(ev["start"] > 2 for ev in spans)
-    assert _marks(result) == [ev["text"] for ev in spans]
+    # one mark per distinct span, numbered with every finding that points at it
+    by_span: dict[tuple[int, int], list[int]] = {}
+    for n, f in enumerate(verdict["findings"], 1):
+        for ev in f["evidence"]:
+            if ev["field"] == "text":
+                by_span.setdefault((ev["start"], ev["end"]), []).append(n)
+    assert _marks(result) == [VIOLATION_NO[s:e] for s, e in sorted(by_span)]
+    numbers = result.eval_on_selector_all("#result .post-text:not(.corrected-text) sup.mark-num",
+                                          "ss => ss.map(s => s.textContent)")
+    assert numbers == [",".join(map(str, by_span[k])) for k in sorted(by_span)]
     finding = result.query_selector("#result .finding")
     assert finding.get_attribute("data-rule") == verdict["findings"][0]["rule_id"]
     text = finding.inner_text()
