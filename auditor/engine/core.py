@@ -30,6 +30,7 @@ class Engine:
         # langdetect can only change a verdict where a label must match the post's language
         self._needs_language = {code: c.spec.labels.same_language_as_post for code, c in rules.countries.items()}
         self._audiences: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
+        self._tokenization = {code: self.tokenization_language_of(code) for code in rules.countries}
 
     def _examples(self, code: str) -> str:
         """A few labels the country accepts, for messages: 'reklame', 'annonse'."""
@@ -70,7 +71,7 @@ class Engine:
 
     def tokenization_language(self, post: Post) -> str:
         """The first audience country's language (every vocabulary is matched whatever it is)."""
-        return self.tokenization_language_of(post.countries[0]) if post.countries else "en"
+        return self._tokenization[post.countries[0]] if post.countries else "en"
 
     def audit(self, post: Post) -> Verdict:
         rules = self.rules
@@ -80,10 +81,10 @@ class Engine:
 
         known = tuple(r for r in post.relationship if r != "none")
         detected = tuple(signals.connection)
-        if known or any(e.strength == "strong" for e in detected):
+        strengths = {e.strength for e in detected}
+        if known or "strong" in strengths:
             strength = "strong"
-        elif "none" not in post.relationship and any(e.strength == "weak" for e in detected) \
-                and not any(e.strength == "negative" for e in detected):
+        elif "none" not in post.relationship and "weak" in strengths and "negative" not in strengths:
             strength = "weak"
         else:
             strength = "none"

@@ -29,26 +29,26 @@ def stop_words(lang: str) -> frozenset[str]:
     return frozenset(w.lower() for w in module.STOP_WORDS)
 
 
+@lru_cache(maxsize=None)
+def _stop_sets(candidates: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return tuple(stop_words(lang) for lang in candidates)
+
+
 def by_stop_words(lowers: list[str], candidates: tuple[str, ...]) -> tuple[str | None, float, bool]:
     """Best candidate, its share of the hits, and whether it clearly won."""
     words_in_post = set(lowers)   # distinct words: repeated "the" says no more than one
     if len(candidates) == 1:
-        lang = candidates[0]
-        hits = len(stop_words(lang) & words_in_post)
-        return lang, (1.0 if hits >= MIN_HITS else 0.0), hits >= MIN_HITS
-    scores = [(len(stop_words(lang) & words_in_post), lang) for lang in candidates]
-    total = sum(s for s, _ in scores)
+        hits = len(words_in_post.intersection(stop_words(candidates[0])))
+        return candidates[0], (1.0 if hits >= MIN_HITS else 0.0), hits >= MIN_HITS
+    scores = [len(words_in_post.intersection(words)) for words in _stop_sets(candidates)]
+    total = sum(scores)
     if total == 0:
         return None, 0.0, False
-    best = max(scores, key=lambda s: s[0])
-    ranked = sorted((s for s, _ in scores), reverse=True)
-    runner_up = ranked[1] if len(ranked) > 1 else 0
-    clear = best[0] >= MIN_HITS and best[0] >= 1.5 * runner_up + 1
+    best = max(scores)
+    runner_up = sorted(scores)[-2]
+    clear = best >= MIN_HITS and best >= 1.5 * runner_up + 1
     # ties go to the earlier candidate: the audience's own language
-    for score, lang in scores:
-        if score == best[0]:
-            return lang, score / total, clear
-    return None, 0.0, False
+    return candidates[scores.index(best)], best / total, clear
 
 
 class LangDetect:

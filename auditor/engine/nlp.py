@@ -16,6 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
+from auditor.engine.language import stop_words
 from auditor.rulesets.model import RuleSet
 
 # Placeholders of the vocabulary pattern language (see rules/README.md), as token predicates.
@@ -43,6 +44,9 @@ NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css"
                                 "otp", "2fa", "cvv", "cvc", "wifi", "wi-fi"})
 MAX_ANCHOR_PHRASES = 64
 HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
+# the chunk verdicts kept per pipeline; past this many, they are forgotten and learnt again
+MAX_KNOWN_CHUNKS = 100_000
+KEY, TAG = 1, 2   # a chunk has a key token; a chunk has a hashtag ending in a suffix
 
 
 def strip_accents(text: str) -> str:
@@ -85,6 +89,68 @@ def customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
+def key_of(pattern: Doc, common: frozenset[str]) -> str:
+    """The token a phrase is looked for by: the rarest, taken as its longest word that is not a
+    stop word ("code" in "use my code", "best" in "the best")."""
+    return min((t.lower_ for t in pattern), key=lambda w: (w in common, -len(w)))
+
+
+class ChunkFilter:
+    """Does a text have a token that is a key, or a hashtag ending in a suffix ("#NikePartner")?
+
+    Answered per whitespace-delimited chunk: spaCy tokenizes each chunk on its own (special cases
+    with a space aside) and a hashtag never spans two, so it is a property of the chunk alone,
+    learnt once per distinct chunk (as spaCy's own tokenizer cache does), then a set difference.
+    """
+
+    def __init__(self, nlp, keys: set[str], suffixes: tuple[str, ...]):
+        self.tokenizer = nlp.tokenizer
+        self.keys = frozenset(keys)
+        self.suffixes = suffixes
+        # a chunk holds a key token only if its lower-case form holds the key (σ/ς: final sigma)
+        alternatives = sorted((re.escape(k).replace("σ", "[σς]").replace("ς", "[σς]") for k in keys),
+                              key=len, reverse=True)
+        self.probe = re.compile("|".join(alternatives) or "(?!)")
+        self.boring: set[str] = set()          # chunks with neither
+        self.known: dict[str, int] = {}         # the others: chunk -> KEY | TAG
+        # special cases spanning a space ("EE. UU.") make tokens no single chunk has
+        spanning = {piece.lower() for case, pieces in nlp.tokenizer.rules.items()
+                    if not case.isspace() and any(c.isspace() for c in case)
+                    for piece in (next(iter(p.values())) for p in pieces)}
+        self.exact = not (spanning & self.keys)
+
+    def any_key(self, text: str) -> int:
+        """KEY | TAG: what the text's chunks hold (0: nothing can match)."""
+        if not self.exact:
+            return KEY | TAG
+        chunks = text.split()
+        if self.boring.issuperset(chunks):
+            return 0
+        found = 0
+        known = self.known
+        for chunk in set(chunks).difference(self.boring):
+            flags = known.get(chunk)
+            if flags is None:
+                flags = self._classify(chunk)
+                if flags:
+                    known[chunk] = flags
+                else:
+                    self.boring.add(chunk)
+            found |= flags
+        if len(self.boring) + len(known) > MAX_KNOWN_CHUNKS:
+            self.boring.clear()
+            known.clear()
+        return found
+
+    def _classify(self, chunk: str) -> int:
+        flags = 0
+        if "#" in chunk and any(m.group(1).lower().endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(chunk)):
+            flags = TAG
+        if self.probe.search(chunk.lower()) and any(t.lower_ in self.keys for t in self.tokenizer(chunk)):
+            flags |= KEY
+        return flags
+
+
 @dataclass(frozen=True, slots=True)
 class EntryRef:
     """What a match key stands for."""
@@ -93,6 +159,12 @@ class EntryRef:
     entry: object     # LabelEntry | ConnectionEntry | None (codes)
     entry_id: str     # "<lang>.<id>"
     hashtag: bool     # matched the "#term" form
+
+
+def _checks(variant: tuple, offset: int, anchor_length: int) -> tuple:
+    """The predicates of a pattern left to check once its anchor phrase is found: (index, kind, arg)."""
+    return tuple((i, kind, arg) for i, (kind, arg) in enumerate(variant)
+                 if not offset <= i < offset + anchor_length)
 
 
 class Pipeline:
@@ -110,10 +182,14 @@ class Pipeline:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
         # around each hit (hits are rare, so this beats spaCy's Matcher by a wide margin)
-        self.anchored: dict[int, list[tuple[EntryRef, tuple, int]]] = {}
+        # key -> (entry, first token relative to the anchor, length, checks of the other tokens)
+        self.anchored: dict[int, list[tuple[EntryRef, int, int, tuple]]] = {}
         self.suffixes: dict[str, list[EntryRef]] = {}   # "partner" -> entries, for "#NikePartner"
         self.suffix_tuple: tuple[str, ...] = ()
+        # one token of every phrase: a text none of whose tokens is a key cannot match anything
+        self.keys: set[str] = set()
         self._build(rules)
+        self._chunks = ChunkFilter(self.nlp, self.keys, self.suffix_tuple)
 
     def _key(self, name: str, ref: EntryRef) -> str:
         key_id = self.nlp.vocab.strings.add(name)
@@ -165,13 +241,18 @@ class Pipeline:
                     for middle in ((), (link,), (link, link)):
                         self._anchor(tuple(("lit", frozenset(w)) for w in words) + middle
                                      + (PLACEHOLDERS["{code}"],), ref, anchors)
+        common = frozenset().union(*(stop_words(lang) for lang in rules.vocabularies))
         for name, docs in phrase_patterns.items():
             self.phrases.add(name, docs)
+            self.keys.update(key_of(doc, common) for doc in docs)
         for i, (words, targets) in enumerate(sorted(anchors.items())):
             key = self.nlp.vocab.strings.add(f"A:{i}")
-            self.anchored[key] = targets
+            self.anchored[key] = [(ref, offset, len(variant), _checks(variant, offset, len(words)))
+                                  for ref, variant, offset in targets]
             # built from the words themselves: re-tokenizing "m' a" would split it differently
-            self.phrases.add(f"A:{i}", [Doc(self.nlp.vocab, words=list(words))])
+            doc = Doc(self.nlp.vocab, words=list(words))
+            self.phrases.add(f"A:{i}", [doc])
+            self.keys.add(key_of(doc, common))
         # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
         self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
         self.suffix_probe = re.compile("|".join(re.escape(x) for x in self.suffix_tuple) or "(?!)")
@@ -235,8 +316,13 @@ class Pipeline:
     def _has_suffix(self, lowered: str) -> bool:
         return self.suffix_probe.search(lowered) is not None
 
-    def match(self, doc, text: str) -> list[tuple[EntryRef, int, int]]:
-        """All matches as (entry, start token, end token)."""
+    def may_match(self, text: str) -> int:
+        """Can anything match in this text? 0 saves tokenizing it (most captions carry no cue);
+        without TAG, no hashtag in it ends in a suffix."""
+        return self._chunks.any_key(text)
+
+    def match(self, doc, text: str, tagged: bool = True) -> list[tuple[EntryRef, int, int]]:
+        """All matches as (entry, start token, end token); `tagged` False: no suffix hashtags."""
         refs, anchored = self.refs, self.anchored
         out = []
         found = []
@@ -246,15 +332,13 @@ class Pipeline:
             if ref is not None:
                 out.append((ref, s, e))
                 continue
-            for ref, variant, offset in anchored[key]:
+            for ref, offset, length, checks in anchored[key]:
                 start = s - offset
-                end = start + len(variant)
+                end = start + length
                 if start < 0 or end > n:
                     continue
                 ok = True
-                for i, (kind, arg) in enumerate(variant):
-                    if offset <= i < offset + (e - s):
-                        continue
+                for i, kind, arg in checks:
                     tok = doc[start + i]
                     if kind == "lit":
                         ok = tok.lower_ in arg
@@ -275,7 +359,7 @@ class Pipeline:
                 if k not in seen:
                     seen.add(k)
                     out.append(m)
-        if self.suffix_tuple and "#" in text and self._has_suffix(text.lower()):
+        if tagged and self.suffix_tuple and "#" in text and self._has_suffix(text.lower()):
             for m in HASHTAG_WORD_RE.finditer(text):
                 tag = m.group(1).lower()
                 if tag.endswith(self.suffix_tuple):
