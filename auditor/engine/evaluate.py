@@ -1,15 +1,28 @@
 """Rules turn signals into findings. One function per rule kind; each says why, where and how to fix."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from auditor.engine.signals import LabelHit, PostSignals
 from auditor.rulesets.model import CountryPolicy, PlatformPolicy
 from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES
-from auditor.types import VIDEO_FORMATS, Connection, Finding, Language, Post, Span
+from auditor.types import RELATIONSHIPS, VIDEO_FORMATS, Connection, Finding, Language, Post, Span
 
 RANK = {"accepted": 3, "weak": 2, "wrong_language": 1, "rejected": 0}
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+RELATIONSHIP_KINDS = frozenset(r for r in RELATIONSHIPS if r != "none")
+# labels that name a specific kind of deal ("#ambassador", "affiliate link"): the kind counts as known
+# when judging *another* label against the connection ("#sponsorisé" from a yearly ambassador)
+DECLARING_CLASSES = frozenset({"paid_partnership", "ambassador", "brand_ambassador", "brand_partner", "affiliate",
+                               "affiliate_statement", "employee", "own_brand", "loan", "invited", "gifted",
+                               "gift_statement"})
+DECLARED = "declared by the label"
+IMAGE_FORMATS = frozenset({"post", "carousel", "pin"})
+# "[01:12:30]", "[1:05]", "(00:45)" opening a stretch of transcript
+TIMESTAMP_RE = re.compile(r"[\[(](\d{1,2}):(\d{2})(?::(\d{2}))?[\])]")
 
 
 class _Blank(dict):
@@ -30,6 +43,60 @@ class PostContext:
     @property
     def fold(self):
         return self.platform.spec.fold if self.platform else None
+
+    @cached_property
+    def known_kinds(self) -> dict[int, frozenset[str]]:
+        """Connection kinds known for the post (contract, strong cues), as seen by each label: the
+        kinds declared by the label itself do not count against it. Key: id(label hit); 0: no label."""
+        base = {r for r in self.post.relationship if r in RELATIONSHIP_KINDS}
+        declared: list[tuple[int, str]] = []
+        for e in self.connection.detected:
+            if e.strength != "strong" or e.kind not in RELATIONSHIP_KINDS:
+                continue
+            if e.source == DECLARED:
+                declared.append((e.span.field, e.span.start, e.kind))
+            else:
+                base.add(e.kind)
+        out = {0: frozenset(base)}
+        for hit in self.signals.labels:
+            own = (hit.field, hit.start)
+            out[id(hit)] = frozenset(base | {k for f, st, k in declared if (f, st) != own
+                                             and self._declaring(f, st)})
+        return out
+
+    def _declaring(self, field: str, start: int) -> bool:
+        return any(h.field == field and h.start == start and h.label_class in DECLARING_CLASSES
+                   for h in self.signals.labels)
+
+    @cached_property
+    def brand_in_post(self) -> bool | None:
+        """Is the known brand (`brand` field) named anywhere in the post, as @handle or plain text?
+        None when the brand is not known."""
+        brand = (self.post.brand or "").strip().lstrip("@#")
+        if not brand:
+            return None
+        texts = [self.post.text, *self.post.frames, self.post.transcript or ""]
+        hay = _fold_name(" ".join(t for t in texts if t))
+        whole = _fold_name(brand)
+        if whole and whole in hay:
+            return True
+        # "@hudlab_no" is named by "Hudlab", "@kaffebrenneriet_fjell" by "Kaffebrenneriet"
+        # (the longest part, and only a distinctive one: "@krem_arktyka" is not named by "krem")
+        parts = sorted((p for p in re.split(r"[_.\-\s]+", brand.lower()) if len(p) >= 5), key=len)
+        return bool(parts) and _fold_name(parts[-1]) in hay
+
+    @cached_property
+    def name_near_label(self) -> bool:
+        """Without a known brand: does a capitalised name follow a label in its sentence
+        ("Reklame: ... reklamelinks til Matas og Nicehair")?"""
+        for hit in self.signals.labels:
+            text = _field_text(self.post, hit.field)
+            if not text:
+                continue
+            tail = re.split(r"[.!?\n]", text[hit.end:hit.end + 120], maxsplit=1)[0]
+            if NAME_AFTER_WORD_RE.search(tail):
+                return True
+        return False
 
 
 @dataclass
@@ -60,6 +127,27 @@ def _finding(rule, country: CountryPolicy | None, references, values: dict[str, 
 
 
 CONF_RANK = {"low": 0, "medium": 1, "high": 2}
+# a capitalised word right after a lower-case word: a name inside a sentence, not a sentence start
+NAME_AFTER_WORD_RE = re.compile(r"\b[a-zà-ÿ]+ ([A-ZÀ-Þ][\w&'-]+)")
+
+
+def _fold_name(text: str) -> str:
+    return re.sub(r"[\s_.\-]+", "", text.lower())
+
+
+def _field_text(post: Post, field: str) -> str:
+    if field == "text":
+        return post.text or ""
+    if field == "transcript":
+        return post.transcript or ""
+    if field.startswith("frames["):
+        i = int(field[7:-1])
+        return post.frames[i] if i < len(post.frames) else ""
+    return ""
+
+
+def _cap(severity: str, at_most: str) -> str:
+    return at_most if SEVERITY_RANK[severity] > SEVERITY_RANK[at_most] else severity
 
 
 def before_fold(ctx: PostContext, hit: LabelHit) -> bool:
@@ -82,6 +170,9 @@ def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool
     """Is this hashtag label lost in a block of hashtags?"""
     if not hit.hashtag:
         return False
+    if mode == "first_3":
+        # IT Digital Chart: within the first three hashtags of the caption, wherever they stand
+        return hashtag_index(ctx, hit) >= 3
     fs = ctx.signals.fields.get(hit.field)
     if fs is None:
         return False
@@ -91,8 +182,6 @@ def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool
         index = run.index(hit.start)
         if mode == "edges":
             return index not in (0, len(run) - 1)
-        if mode == "first_3":
-            return index >= 3
         # strict: a trailing block is buried; a block that opens the post is fine if it comes first
         opens_post = first_char - (len(ctx.post.text) - len(ctx.post.text.lstrip())) <= 2
         return trailing and not opens_post or index > 0 and not opens_post
@@ -111,15 +200,17 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     statuses: dict[int, str] = {}
     ad_hits: list[tuple[LabelHit, str]] = []
     special: list[LabelHit] = []
+    fits = bool(country.spec.labels.by_connection)
     for hit in signals.labels:
         if hit.label_class in SPECIAL_LABEL_CLASSES:
             special.append(hit)
             continue
         best = "rejected"
+        kinds = ctx.known_kinds[id(hit)] if fits else frozenset()
         # when the words are a label in the audience's own language, judge them as that
         own = [r for r in hit.entries if r.language in country.languages] or hit.entries
         for r in own:
-            s = country.label_status(r.entry_id, r.entry.label_class, r.language, lang)
+            s = country.label_status(r.entry_id, r.entry.label_class, r.language, lang, kinds)
             if RANK[s] > RANK[best]:
                 best = s
         statuses[id(hit)] = best
@@ -154,23 +245,25 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
 
     if strength == "none":
         return CountryOutcome(findings, statuses, None)
+    special_count = len(findings)
 
     accepted = [h for h, s in ad_hits if s == "accepted"]
     stance = ctx.platform.label_alone(country.code) if ctx.platform else "unknown"
     platform_ok = post.platform_label is True and stance == "accepted"
     fix_label: str | None = None
 
+    if post.platform_label is False and strength == "strong" and ctx.platform and ctx.platform.spec.native_label:
+        for rule in rules("platform_tool"):
+            findings.append(_finding(rule, country, refs, values()))
     if accepted:
         findings.extend(_placement(ctx, country, rules, refs, values, accepted))
-        if not signals.brand_named:
-            for rule in rules("name_brand"):
-                findings.append(_finding(rule, country, refs, values(), [accepted[0].evidence.span]))
+        findings.extend(_name_brand(ctx, country, rules, refs, values, accepted))
         findings.extend(_stories(ctx, country, rules, refs, values, accepted, platform_ok))
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
-        return CountryOutcome(findings, statuses, None)
+        return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
     if platform_ok:
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
-        return CountryOutcome(findings, statuses, None)
+        return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
 
     by_status: dict[str, list[LabelHit]] = {}
     for h, s in ad_hits:
@@ -178,36 +271,74 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     found = lambda hs: ", ".join(f"'{h.evidence.span.text}'" for h in hs)  # noqa: E731
     connection_spans = [e.span for e in ctx.connection.detected if e.strength == "strong"][:3] or \
         [e.span for e in ctx.connection.detected if e.strength == "weak"][:3]
-    # with only weak cues (a "thanks @someone" that may not be a brand), a bad label asks for review
-    weak_cap = (lambda sev: "warning" if sev == "error" else sev) if strength == "weak" else (lambda sev: sev)
     v = values()
     fix_label = label = v["label"]
+    reported: list[LabelHit] = []
     if post.platform_label is True:
         for rule in rules("platform_label"):
             severity = rule.severity if stance == "insufficient" else rule.unknown_severity
-            findings.append(_finding(rule, country, refs, v, connection_spans, weak_cap(severity), label))
+            findings.append(_finding(rule, country, refs, v, connection_spans, severity, label))
     elif by_status.get("weak"):
         hs = by_status["weak"]
+        reported = hs
         for rule in rules("forbid_label"):
             if rule.status == "weak":
                 findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
-                                         [h.evidence.span for h in hs], weak_cap(rule.severity), label))
+                                         [h.evidence.span for h in hs], rule.severity, label))
+        # a weak label that is also hidden (after the cut-off, buried in hashtags) is worse than either
+        findings.extend(_placement(ctx, country, rules, refs, values, hs))
     elif by_status.get("wrong_language"):
         hs = by_status["wrong_language"]
+        reported = hs
         for rule in rules("label_language"):
             findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
-                                     [h.evidence.span for h in hs], weak_cap(rule.severity), label))
+                                     [h.evidence.span for h in hs], rule.severity, label))
+        findings.extend(_placement(ctx, country, rules, refs, values, hs))
     elif by_status.get("rejected"):
         hs = by_status["rejected"]
+        reported = hs
         for rule in rules("forbid_label"):
             if rule.status == "rejected":
                 findings.append(_finding(rule, country, refs, {**v, "found": found(hs)},
-                                         [h.evidence.span for h in hs], weak_cap(rule.severity), label))
+                                         [h.evidence.span for h in hs], rule.severity, label))
     else:
         for rule in rules("require_label"):
             severity = rule.severity if strength == "strong" else rule.weak_severity
             findings.append(_finding(rule, country, refs, v, connection_spans, severity, label))
-    return CountryOutcome(findings, statuses, fix_label)
+    if reported:
+        # a label in the caption does not excuse the video: it must be in the video (and, live,
+        # repeated). The label's wording is judged above; here only where it stands.
+        findings.extend(_video(ctx, country, rules, refs, values, reported, False, video_only=True))
+    # with only weak cues (a "thanks @someone" that may not be a brand), nothing is more than a review
+    return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, fix_label)
+
+
+def _weak_capped(findings: list[Finding], strength: str, start: int) -> list[Finding]:
+    """Only weak cues of a connection (a brand tag, "link in bio"): findings ask for review at most."""
+    if strength != "weak":
+        return findings
+    out = findings[:start]
+    for f in findings[start:]:
+        out.append(f if f.severity != "error" else Finding(
+            rule_id=f.rule_id, country=f.country, severity="warning", message=f.message, fix=f.fix,
+            evidence=f.evidence, references=f.references, confidence=f.confidence, fix_label=f.fix_label))
+    return out
+
+
+def _name_brand(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
+    name_rules = rules("name_brand")
+    if not name_rules:
+        return []
+    known = ctx.brand_in_post
+    if known is True:
+        return []
+    if known is None and (ctx.signals.brand_named or ctx.name_near_label):
+        return []
+    out = []
+    for rule in name_rules:
+        severity = rule.severity if known is False else rule.unsure_severity
+        out.append(_finding(rule, country, refs, values_fn(), [accepted[0].evidence.span], severity))
+    return out
 
 
 def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
@@ -224,6 +355,20 @@ def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
         if not in_caption:
             # labelled only in the video or frames: the caption check applies to non-video posts
             if rule.position == "before_fold" and post.format not in VIDEO_FORMATS:
+                on_image = [h for h in accepted if h.field.startswith("frames[")]
+                if on_image and post.format in IMAGE_FORMATS:
+                    # an overlay on the image is where regulators want it for photos; its size and
+                    # legibility are unknown, so review at most
+                    msg = rule.image_message or IMAGE_MESSAGE
+                    fields = _Blank({**values, "frames": ", ".join(
+                        str(int(h.field[7:-1]) + 1) for h in on_image[:3])})
+                    f = _finding(rule, country, refs, values, [on_image[0].evidence.span],
+                                 _cap(rule.severity, rule.image_severity), values["label"])
+                    out.append(Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
+                                       message=msg.format_map(fields), fix=f.fix, evidence=f.evidence,
+                                       references=f.references, confidence=f.confidence,
+                                       fix_label=f.fix_label))
+                    continue
                 spans = [h.evidence.span for h in accepted[:1]]
                 out.append(_finding(rule, country, refs, values, spans, fix_label=values["label"]))
             continue
@@ -233,6 +378,8 @@ def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
                                     fix_label=values["label"]))
         elif rule.position == "start":
             if not any(offset_from_start(ctx, h) <= rule.within for h in in_caption) \
+                    and not (rule.or_first_hashtags and any(
+                        h.hashtag and hashtag_index(ctx, h) < rule.or_first_hashtags for h in in_caption)) \
                     and any(before_fold(ctx, h) for h in in_caption):
                 out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
                                     fix_label=values["label"]))
@@ -241,6 +388,20 @@ def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
                 out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
                                     fix_label=values["label"]))
     return out
+
+
+IMAGE_MESSAGE = ("The only label is on the image (frame {frames}), not in the caption. An on-image label "
+                 "works only if it is large, legible and seen at once; check it, or add '{label}' at the "
+                 "start of the caption.")
+
+
+def hashtag_index(ctx: PostContext, hit: LabelHit) -> int:
+    """How many hashtags come before this one in its field."""
+    text = _field_text(ctx.post, hit.field)
+    return len(HASHTAG_RE.findall(text, 0, hit.start))
+
+
+HASHTAG_RE = re.compile(r"(?<![\w#])#\w+")
 
 
 def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
@@ -262,13 +423,63 @@ def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> lis
     return out
 
 
-def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:
+def timestamps(transcript: str) -> list[tuple[int, float]]:
+    """(offset, minutes) of each timestamp in a transcript. Two-part stamps are minutes:seconds when the
+    transcript also has hour:minute:second stamps, else hours:minutes (a live stream's clock)."""
+    found = list(TIMESTAMP_RE.finditer(transcript))
+    if len(found) < 2:
+        return []
+    has_hours = any(m.group(3) is not None for m in found)
+    out = []
+    for m in found:
+        a, b, c = int(m.group(1)), int(m.group(2)), m.group(3)
+        if c is not None:
+            minutes = a * 60 + b + int(c) / 60
+        elif has_hours:
+            minutes = a + b / 60
+        else:
+            minutes = a * 60 + b
+        out.append((m.start(), minutes))
+    # a clock runs forward; anything else is not a timeline
+    if any(y[1] < x[1] for x, y in zip(out, out[1:])):
+        return []
+    return out
+
+
+def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str] | None:
+    """(gap description, severity) when the stretch without a spoken label is too long."""
+    transcript = ctx.post.transcript
+    stamps = timestamps(transcript)
+    if stamps:
+        def minute_at(offset: int) -> float:
+            t = stamps[0][1]
+            for at, m in stamps:
+                if at > offset:
+                    break
+                t = m
+            return t
+        points = [stamps[0][1]] + [minute_at(h.start) for h in spoken] + [stamps[-1][1]]
+        gap = max(b - a for a, b in zip(points, points[1:]))
+        if gap > rule.max_minutes:
+            hours, minutes = divmod(int(round(gap)), 60)
+            text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} minutes"
+            return f"{text} (per its timestamps)", rule.severity
+        return None
+    length = len(transcript)
+    points = [0] + [h.start for h in spoken] + [length]
+    gap = max(b - a for a, b in zip(points, points[1:]))
+    if gap > rule.max_gap:
+        return f"{gap} characters", rule.untimed_severity or rule.severity
+    return None
+
+
+def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok, video_only=False) -> list[Finding]:
     post = ctx.post
     # an accepted platform label is shown on the video itself (and throughout a live stream)
     if post.format not in VIDEO_FORMATS or platform_ok:
         return []
     out = []
-    if post.text and not any(h.field == "text" for h in accepted):
+    if not video_only and post.text and not any(h.field == "text" for h in accepted):
         for rule in rules("in_video"):
             if rule.where == "description":
                 out.append(_finding(rule, country, refs, values_fn(), fix_label=values_fn()["label"]))
@@ -280,15 +491,17 @@ def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[
         for rule in rules("in_video"):
             if rule.where == "video":
                 out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
-        return out
     if post.format == "live":
-        length = len(post.transcript)
-        points = [0] + [h.start for h in spoken] + [length]
-        gap = max(b - a for a, b in zip(points, points[1:]))
+        titled = ctx.platform is not None and ctx.platform.spec.live_title_shown \
+            and any(h.field == "text" and before_fold(ctx, h) for h in accepted)
         for rule in rules("live"):
-            if gap > rule.max_gap:
-                out.append(_finding(rule, country, refs, {**values, "gap": gap},
-                                    [h.evidence.span for h in spoken[:3]], fix_label=values["label"]))
+            if titled and rule.title_counts:
+                continue
+            gap = _live_gap(ctx, rule, spoken)
+            if gap:
+                text, severity = gap
+                out.append(_finding(rule, country, refs, {**values, "gap": text},
+                                    [h.evidence.span for h in spoken[:3]], severity, values["label"]))
     return out
 
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
+from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, TAG, EntryRef, Pipeline
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -54,7 +54,7 @@ class LabelHit:
 class FieldSignals:
     name: str
     text: str
-    doc: object
+    doc: object              # None when nothing could match (the text was not tokenized)
     labels: list[LabelHit] = field(default_factory=list)
     _clusters: list | None = None
 
@@ -67,9 +67,11 @@ class FieldSignals:
             clusters = []
             text = self.text
             for run in HASHTAG_RUN_RE.finditer(text):
-                starts = [run.start() + m.start() for m in HASHTAG_TOKEN_RE.finditer(run.group(0))]
-                tail = TAGS_RE.sub("", text[run.end():])
-                clusters.append((run.start(), run.end(), starts, not WORD_CHAR_RE.search(tail)))
+                first, end = run.span()
+                starts = [m.start() for m in HASHTAG_TOKEN_RE.finditer(text, first, end)]
+                # trailing: nothing but tags, mentions, emoji and punctuation after it
+                trailing = not WORD_CHAR_RE.search(text, end) or not WORD_CHAR_RE.search(TAGS_RE.sub("", text[end:]))
+                clusters.append((first, end, starts, trailing))
             self._clusters = clusters
         return [c for c in self._clusters if len(c[2]) >= min_size]
 
@@ -128,12 +130,26 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     return None
 
 
+def _chars(doc, s: int, e: int) -> tuple[int, int]:
+    """Character offsets of tokens s..e (what doc[s:e] would say, without building a Span)."""
+    last = doc[e - 1]
+    return doc[s].idx if e - s > 1 else last.idx, last.idx + len(last)
+
+
+def _span(name: str, text: str, doc, s: int, e: int) -> Span:
+    a, b = _chars(doc, s, e)
+    return Span(name, a, b, text[a:b])
+
+
 def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, frozenset[str]],
                   brand_lower: str | None, connection: list[Evidence],
                   articles: frozenset[str] = frozenset(), prefer: str = "en") -> FieldSignals:
+    possible = pipe.may_match(text)
+    if not possible:
+        return FieldSignals(name, text, None)
     doc = pipe.nlp.make_doc(text)
     out = FieldSignals(name, text, doc)
-    matches = pipe.match(doc, text)
+    matches = pipe.match(doc, text, bool(possible & TAG))
     if not matches:
         return out
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
@@ -142,8 +158,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
         if group == "label":
             entry = ref.entry
             cls = entry.label_class
-            if entry.context == "label" and not ref.hashtag \
-                    and not _label_shaped(text, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)):
+            if entry.context == "label" and not ref.hashtag and not _label_shaped(text, *_chars(doc, s, e)):
                 continue
             if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc[s - 1].lower_ in articles \
                     and cls not in SPECIAL_LABEL_CLASSES \
@@ -151,10 +166,8 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
                 continue   # "saw an ad on TV": a noun in a sentence, not a label
             # negation words of the label's language, the post's language and English ("hindi sponsored")
             if cls in NEGATABLE and _negated(doc, s, negations.get((ref.language, prefer), EMPTY)):
-                span = doc[max(0, s - 2):e]
-                connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
-                                           "not_sponsored", ref.entry_id, ref.language, "negative",
-                                           entry.source))
+                connection.append(Evidence(_span(name, text, doc, max(0, s - 2), e), "not_sponsored",
+                                           ref.entry_id, ref.language, "negative", entry.source))
                 continue
             if entry.brand == "required":
                 past = _brand_after(doc, e, brand_lower)
@@ -164,48 +177,61 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             entry = ref.entry
-            span = doc[s:e]
-            connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
-                                       entry.kind, ref.entry_id, ref.language, entry.strength, entry.source))
+            connection.append(Evidence(_span(name, text, doc, s, e), entry.kind, ref.entry_id, ref.language,
+                                       entry.strength, entry.source))
         else:  # a discount code after a code keyword
             if s > 0 and doc[s - 1].lower_ in NOT_CODE_BEFORE or doc[e - 1].lower_ in NOT_DISCOUNT_CODES:
                 continue
-            span = doc[s:e]
-            connection.append(Evidence(Span(name, span.start_char, span.end_char, span.text),
-                                       "discount_code", ref.entry_id, ref.language, "strong",
-                                       "discount code wording"))
-    # a longer label swallows the shorter ones it overlaps ("paid partnership with" > "partnership"),
-    # but words of the post's own language (or English) come before a foreign look-alike
+            connection.append(Evidence(_span(name, text, doc, s, e), "discount_code", ref.entry_id,
+                                       ref.language, "strong", "discount code wording"))
+    if by_span:
+        out.labels = _labels(name, text, doc, by_span, prefer)
+    return out
+
+
+def _labels(name: str, text: str, doc, by_span: dict[tuple[int, int], list[EntryRef]],
+            prefer: str) -> list[LabelHit]:
+    """One hit per label span, in text order.
+
+    A longer label swallows the shorter ones it overlaps ("paid partnership with" > "partnership"),
+    but words of the post's own language (or English) come before a foreign look-alike.
+    """
     def rank(k: tuple[int, int]) -> tuple:
         native = any(r.language in (prefer, "en") for r in by_span[k])
         return (not native, -(k[1] - k[0]), k[0])
+    labels: list[LabelHit] = []
     taken: list[tuple[int, int]] = []
-    for s, e in sorted(by_span, key=rank):
+    for s, e in (sorted(by_span, key=rank) if len(by_span) > 1 else by_span):
         if any(s < te and e > ts for ts, te in taken):
             continue
         taken.append((s, e))
         # the same words may be a label in several languages ("#collab"): the post's language first
-        refs = sorted(by_span[(s, e)], key=lambda r: (r.language != prefer, r.language != "en"))
-        span = doc[s:e]
+        refs = by_span[(s, e)]
+        if len(refs) > 1:
+            refs = sorted(refs, key=lambda r: (r.language != prefer, r.language != "en"))
+        span = _span(name, text, doc, s, e)
         first = refs[0]
         cls = first.entry.label_class
-        ev = Evidence(Span(name, span.start_char, span.end_char, span.text), cls, first.entry_id,
-                      first.language, "label", first.entry.source)
-        out.labels.append(LabelHit(ev, cls, tuple(refs), name, span.start_char, span.end_char,
-                                   any(r.hashtag for r in refs), s, e))
-    out.labels.sort(key=lambda h: h.start)
-    return out
+        ev = Evidence(span, cls, first.entry_id, first.language, "label", first.entry.source)
+        labels.append(LabelHit(ev, cls, tuple(refs), name, span.start, span.end,
+                               any(r.hashtag for r in refs), s, e))
+    labels.sort(key=lambda h: h.start)
+    return labels
+
+
+STRENGTH_RANK = {"strong": 0, "negative": 1, "weak": 2}
 
 
 def _distinct(evidence: list[Evidence]) -> list[Evidence]:
     """One piece of evidence per cue: "use my code X" found by three vocabularies, or as both "code X"
     and "code X for", is one discount code. The longest, strongest span of a kind wins."""
-    rank = {"strong": 0, "negative": 1, "weak": 2}
     kept: list[Evidence] = []
-    for ev in sorted(evidence, key=lambda e: (rank[e.strength], e.span.start - e.span.end)):
+    by_kind: dict[tuple[str, str], list[Span]] = {}   # (kind, field) -> spans kept
+    for ev in sorted(evidence, key=lambda e: (STRENGTH_RANK[e.strength], e.span.start - e.span.end)):
         sp = ev.span
-        if not any(k.kind == ev.kind and k.span.field == sp.field and k.span.start < sp.end and sp.start < k.span.end
-                   for k in kept):
+        spans = by_kind.setdefault((ev.kind, sp.field), [])
+        if not any(k.start < sp.end and sp.start < k.end for k in spans):
+            spans.append(sp)
             kept.append(ev)
     kept.sort(key=lambda e: (e.span.field, e.span.start))
     return kept

@@ -33,12 +33,17 @@ class CountryPolicy:
         return self.spec.confidence
 
     def label_status(self, entry_id: str, label_class: str, language: str | None,
-                     post_language: str | None) -> str:
-        """accepted | weak | rejected | wrong_language, for a label found in a post."""
-        key = ("status", entry_id, label_class, language, post_language)
+                     post_language: str | None, kinds: frozenset[str] = frozenset()) -> str:
+        """accepted | weak | rejected | wrong_language, for a label found in a post.
+
+        `kinds`: the connection kinds the post is known to have (contract relationship, strong cues);
+        they matter only for label classes listed in `labels.by_connection`."""
+        if kinds and label_class not in self.spec.labels.by_connection:
+            kinds = frozenset()
+        key = ("status", entry_id, label_class, language, post_language, kinds)
         status = self.memo.get(key)
         if status is None:
-            status = self.memo[key] = self._label_status(entry_id, label_class, language, post_language)
+            status = self.memo[key] = self._label_status(entry_id, label_class, language, post_language, kinds)
         return status
 
     def applicable(self, kind: str, platform: str | None, fmt: str) -> tuple[Any, ...]:
@@ -52,12 +57,19 @@ class CountryPolicy:
         return rules
 
     def _label_status(self, entry_id: str, label_class: str, language: str | None,
-                      post_language: str | None) -> str:
+                      post_language: str | None, kinds: frozenset[str] = frozenset()) -> str:
         policy = self.spec.labels
         by_entry = policy.entries.get(entry_id)
         if by_entry is not None:
             return by_entry
         status = self.class_status.get(label_class, "rejected")
+        fit = policy.by_connection.get(label_class) if kinds else None
+        if fit is not None:
+            # "#gifted" on a paid deal understates it; BE's "#gesponsord" fits only a gift without agreement
+            if kinds <= set(fit.fits):
+                status = fit.status or status
+            elif STATUS_ORDER[fit.otherwise] < STATUS_ORDER[status]:
+                status = fit.otherwise
         if status == "rejected":
             return "rejected"
         lang_cap = self.language_caps.get(language or "", policy.other_languages)

@@ -248,13 +248,29 @@ class Placement(RuleBase):
     kind: Literal["placement"]
     position: Literal["before_fold", "start", "hashtags"]
     within: int = Field(default=40, ge=1)          # start: the label must begin within N chars
+    # start: a hashtag label among the caption's first N hashtags counts as "at the start" too
+    # (IT Digital Chart: the first information, or within the first three hashtags)
+    or_first_hashtags: int | None = Field(default=None, ge=1)
     hashtags: Literal["strict", "edges", "first_3"] = "strict"
     min_cluster: int = Field(default=3, ge=2)      # hashtags in a row that make a "block"
+    # before_fold: a photo post (post/carousel/pin) labelled only on the image (frames) has put the
+    # label where the regulators want it for images (overlay) but its size and legibility are unknown:
+    # at most this severity, with image_message if given
+    image_severity: SEVERITY = "warning"
+    image_message: str | None = None
+
+    _tpl_image = field_validator("image_message")(classmethod(lambda cls, v: v if v is None else _check_template(v)))
 
 
 class NameBrand(RuleBase):
-    """The label should say for whom: "Reklame for @brand"."""
+    """The label should say for whom: "Reklame for @brand".
+
+    `severity` applies when the post's brand is known (the `brand` field) and the post names it
+    nowhere (neither as @handle nor as plain text); `unsure_severity` when the brand is not known and
+    no @handle or name near the label was found (a name written as plain text may have been missed).
+    """
     kind: Literal["name_brand"]
+    unsure_severity: SEVERITY = "warning"
 
 
 class Stories(RuleBase):
@@ -271,9 +287,18 @@ class InVideo(RuleBase):
 
 
 class Live(RuleBase):
-    """Live streams: the disclosure must be repeated."""
+    """Live streams: the disclosure must be repeated.
+
+    With timestamps in the transcript ("[01:12:30] ...") the gap is measured in minutes (`max_minutes`,
+    reported with `severity`); without them in characters (`max_gap`, reported with `untimed_severity`,
+    since a transcript excerpt says little about time). `title_counts`: an accepted label in the stream
+    title (the caption), shown next to the stream throughout, counts as a continuous disclosure.
+    """
     kind: Literal["live"]
     max_gap: int = Field(default=5000, ge=200)  # characters of transcript between disclosures
+    max_minutes: int = Field(default=60, ge=1)  # minutes between spoken disclosures (timestamped transcripts)
+    untimed_severity: SEVERITY | None = None    # severity of a character gap (default: severity)
+    title_counts: bool = True
 
 
 class PlatformLabel(RuleBase):
@@ -303,15 +328,37 @@ class PlatformTool(RuleBase):
     kind: Literal["platform_tool"]
 
 
+class CountryPlatformTool(RuleBase):
+    """The country's regulator wants the platform's own label switched on as well as a label in the
+    post (PL's "two-level" labelling): fires when the tool is known to be off (platform_label false)."""
+    kind: Literal["platform_tool"]
+
+
 CountryRule = Annotated[
     Union[RequireLabel, ForbidLabel, LabelLanguage, Placement, NameBrand, Stories, InVideo, Live,
-          PlatformLabel, SpecialLabel],
+          PlatformLabel, SpecialLabel, CountryPlatformTool],
     Field(discriminator="kind"),
 ]
 PlatformRule = Annotated[Union[PlatformTool, SpecialLabel], Field(discriminator="kind")]
 
 
 # --- countries (rules/countries/<cc>/country.yaml) -----------------------------------------------
+
+class ConnectionFit(Strict):
+    """How a label class is judged against the post's known connection (contract relationship and
+    strong cues such as a discount code). No known connection: the class status stands."""
+    fits: tuple[str, ...] = Field(min_length=1)   # connection kinds the label describes
+    status: Literal["accepted", "weak", "rejected"] | None = None   # when every known kind fits
+    otherwise: Literal["weak", "rejected"]        # at most this when another kind is known
+
+    @field_validator("fits")
+    @classmethod
+    def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for k in v:
+            if k not in RELATIONSHIPS or k == "none":
+                raise ValueError(f"unknown relationship {k!r}; known: {', '.join(r for r in RELATIONSHIPS if r != 'none')}")
+        return v
+
 
 class LabelPolicy(Strict):
     accepted: tuple[str, ...]
@@ -322,6 +369,9 @@ class LabelPolicy(Strict):
     other_languages: Literal["weak", "rejected"] = "rejected"
     same_language_as_post: bool = False   # BE, CA, IN: the label must be in the post's language
     entries: dict[str, Literal["accepted", "weak", "rejected"]] = {}  # per entry: "es.colab": rejected
+    # a label class judged by the kind of connection it describes: "#gifted" fits a gift, not a paid
+    # deal (IE, CA); BE's "#gesponsord" fits only a gift without any agreement. Keyed by label class.
+    by_connection: dict[str, ConnectionFit] = {}
 
     @model_validator(mode="after")
     def _classes(self) -> "LabelPolicy":
@@ -335,6 +385,9 @@ class LabelPolicy(Strict):
                 if c in seen:
                     raise ValueError(f"label class {c!r} is both {seen[c]} and {status}")
                 seen[c] = status
+        for c in self.by_connection:
+            if c not in LABEL_CLASSES or c in SPECIAL_LABEL_CLASSES:
+                raise ValueError(f"by_connection: unknown label class {c!r}; known: {', '.join(LABEL_CLASSES)}")
         return self
 
 
@@ -389,6 +442,9 @@ class PlatformFile(Strict):
     sources: dict[str, Source] = {}
     # whether a country accepts the native label as the only disclosure; "*" is the default
     label_alone: dict[str, Literal["accepted", "insufficient", "unknown"]] = {"*": "unknown"}
+    # a live stream's title stays next to the stream for its whole length (Twitch, YouTube), so an
+    # accepted label in it is a continuous disclosure for `live` rules with title_counts
+    live_title_shown: bool = False
     rules: tuple[PlatformRule, ...] = ()
 
     @field_validator("platform")
