@@ -1,9 +1,11 @@
 """End-to-end fixtures for the browser extension: the real service on 127.0.0.1 (started here,
 SQLite, an organization and keys made with the `auditor` CLI), Debian's chromium driven by
-Playwright with the unpacked extension loaded, and a local web server for the test pages.
+Playwright with the unpacked extension loaded, Debian's firefox-esr driven over WebDriver BiDi
+(firefox_bidi.py) with the built Firefox package installed, and a local web server for the test
+pages.
 
-Outside CI a missing chromium or Playwright skips these tests with the reason; under CI=true it
-is a failure.
+Outside CI a missing chromium, firefox-esr, node or Playwright skips these tests with the reason;
+under CI=true it is a failure.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import sys
 import threading
 import time
 import urllib.error
+import uuid
+import zipfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,3 +282,105 @@ def browser(playwright, chromium_path, tmp_path):
         yield Browser(context, extension_id)
     finally:
         context.close()
+
+
+# --- Firefox with the extension (WebDriver BiDi) ---------------------------------------------------
+
+GECKO_ID = json.loads((EXTENSION / "manifest.json").read_text(encoding="utf-8"))["browser_specific_settings"]["gecko"]["id"]
+
+
+def _firefox_path() -> str | None:
+    """AUDITOR_FIREFOX if set (another build, or a missing one to see the failure), else Debian's."""
+    explicit = os.environ.get("AUDITOR_FIREFOX")
+    candidates = (explicit,) if explicit else (shutil.which("firefox-esr"), "/usr/bin/firefox-esr", shutil.which("firefox"))
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def firefox_path():
+    path = _firefox_path()
+    _require(path is not None, "Debian's firefox-esr is not installed (apt-get install -y firefox-esr)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def firefox_package(tmp_path_factory) -> Path:
+    """The Firefox package as the build makes it (extension/build.sh: the -firefox.zip, with the
+    Firefox manifest), unzipped: Firefox installs it as a temporary add-on from that folder."""
+    node = shutil.which("node")
+    _require(node is not None, "node is not installed (the Firefox package is built with it)")
+    tmp = tmp_path_factory.mktemp("firefox-package")
+    res = subprocess.run([node, str(EXTENSION / "scripts" / "build.mjs"), "--out", str(tmp / "dist")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        raise RuntimeError(f"the extension build failed:\n{res.stdout}\n{res.stderr}")
+    [archive] = (tmp / "dist").glob("*-firefox.zip")
+    unpacked = tmp / "unpacked"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(unpacked)
+    manifest = json.loads((unpacked / "manifest.json").read_text(encoding="utf-8"))
+    assert "scripts" in manifest["background"] and "service_worker" not in manifest["background"]
+    return unpacked
+
+
+class FirefoxExtension:
+    """Firefox (a fresh profile) with the extension installed, and helpers to drive it."""
+
+    def __init__(self, firefox, extension_uuid: str):
+        self.firefox = firefox
+        self.uuid = extension_uuid
+        self._admin = None
+
+    def url(self, path: str) -> str:
+        return f"moz-extension://{self.uuid}/{path}"
+
+    def _admin_tab(self):
+        """An extension page kept open to reach browser.storage (Firefox's background script is
+        not a browsing context BiDi can script)."""
+        if self._admin is None:
+            self._admin = self.firefox.new_tab()
+            self._admin.navigate(self.url("popup/popup.html"))
+            self._admin.wait_for("typeof browser === 'object' && document.body.dataset.ready === 'true'")
+        return self._admin
+
+    def configure(self, **settings) -> None:
+        values = {"countries": ["NO"], "platform": "instagram", "relationship": "paid", **settings}
+        self._admin_tab().call("(s) => browser.storage.local.set(s)", values)
+
+    def stored(self) -> dict:
+        return self._admin_tab().evaluate("browser.storage.local.get(null)")
+
+    def popup(self, query: str = ""):
+        tab = self.firefox.new_tab()
+        tab.set_viewport(460, 760)
+        tab.navigate(self.url(f"popup/popup.html{query}"))
+        tab.wait_for("document.body.dataset.ready === 'true'")
+        return tab
+
+    def screenshot(self, tab, name: str) -> Path:
+        return tab.screenshot(OUTPUT / f"{name}.png")
+
+
+@pytest.fixture()
+def firefox(firefox_path, firefox_package, tmp_path):
+    """Firefox with the built Firefox package installed; the moz-extension:// UUID is fixed by a
+    pref, so its pages' addresses are known. Each test has its own profile and browser process,
+    so the tests run in parallel (pytest-xdist) without sharing anything."""
+    try:
+        from tests.extension.firefox_bidi import Firefox
+    except ImportError as exc:   # the websockets package (the test extra)
+        _require(False, f"cannot load the BiDi client ({exc}): pip install -e '.[test]'")
+
+    extension_uuid = str(uuid.uuid4())
+    browser = Firefox.launch(firefox_path, tmp_path / "firefox-profile",
+                             prefs={"extensions.webextensions.uuids": json.dumps({GECKO_ID: extension_uuid})},
+                             log=tmp_path / "firefox.log")
+    try:
+        installed = browser.install_extension(firefox_package)
+        assert installed == GECKO_ID
+        yield FirefoxExtension(browser, extension_uuid)
+    finally:
+        browser.close()

@@ -1,0 +1,123 @@
+"""The extension end to end in Firefox: Debian's firefox-esr with the built Firefox package
+(extension/build.sh's -firefox.zip: background scripts, not a service worker) installed as a
+temporary add-on, against the real service. Driven over WebDriver BiDi (firefox_bidi.py), since
+Playwright's Firefox is a patched build that cannot be downloaded here.
+
+The popup page is opened in a tab (moz-extension://<fixed uuid>/popup/popup.html), as the
+Chromium tests do: the caption is typed into it, Check is clicked with a real mouse click, the
+background script calls the service, and the result is read from the page.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.extension.test_extension_e2e import BADGE_COLOURS, VIOLATION_NO, _pick
+
+pytestmark = pytest.mark.browser
+
+BADGES = {"violation": "Violation", "needs_review": "Needs review", "compliant": "Compliant"}
+
+
+def _run(popup, text: str, countries: str | None = None, platform: str | None = None) -> None:
+    """Fill the form as a user would (the value, then an input event) and click Check."""
+    popup.call("""(text, countries, platform) => {
+        const set = (id, value) => {
+            const field = document.getElementById(id);
+            field.value = value;
+            field.dispatchEvent(new Event('input', {bubbles: true}));
+            field.dispatchEvent(new Event('change', {bubbles: true}));
+        };
+        set('text', text);
+        if (countries !== null) set('countries', countries);
+        if (platform !== null) set('platform', platform);
+    }""", text, countries, platform)
+    popup.click("#check")
+    popup.wait_for("document.querySelector('#result .status, #result .error-box')", timeout=30)
+
+
+def _result(popup) -> dict:
+    """What the popup shows: status, badge, findings, highlighted spans and their numbers."""
+    return popup.evaluate("""(() => {
+        const q = (s) => document.querySelector(s);
+        const all = (s) => [...document.querySelectorAll(s)];
+        const badge = q('#result .status .badge');
+        return {
+            status: q('#result .status')?.dataset.status ?? null,
+            badge: badge?.textContent ?? null,
+            badgeColour: badge ? getComputedStyle(badge).backgroundColor : null,
+            text: q('#result')?.innerText ?? '',
+            findings: all('#result .finding').map((li) => ({
+                rule: li.dataset.rule, text: li.innerText,
+                refs: [...li.querySelectorAll('.refs a')].map((a) => ({title: a.textContent, url: a.getAttribute('href')})),
+            })),
+            marks: all('#result .post-text:not(.corrected-text) mark').map((m) => m.textContent),
+            numbers: all('#result .post-text:not(.corrected-text) sup.mark-num').map((s) => s.textContent),
+            copyButton: Boolean(q('#copy-corrected')),
+        };
+    })()""")
+
+
+def test_firefox_popup_checks_a_violation_against_the_service(firefox, service):
+    firefox.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"])
+    popup = firefox.popup()
+    assert popup.evaluate("document.getElementById('setup').hidden") is True    # configured
+    assert popup.evaluate("document.getElementById('countries').value") == "NO"
+    assert popup.evaluate("document.getElementById('relationship').value") == "paid"
+
+    _run(popup, VIOLATION_NO, countries="no", platform="instagram")
+    shown = _result(popup)
+    status, verdict = service.check({"text": VIOLATION_NO, "countries": ["NO"], "platform": "instagram",
+                                     "relationship": ["paid"]})
+    assert status == 200 and verdict["status"] == "violation", verdict
+    assert verdict["findings"], "an English '#ad' alone should be a finding for Norway"
+
+    assert shown["status"] == "violation"
+    assert shown["badge"] == "Violation" and shown["badgeColour"] == BADGE_COLOURS["violation"]
+    assert [f["rule"] for f in shown["findings"]] == [f["rule_id"] for f in verdict["findings"]]
+    first, finding = shown["findings"][0], verdict["findings"][0]
+    assert finding["message"] in first["text"]
+    assert finding["fix"] in first["text"]
+    ref = finding["references"][0]
+    assert first["refs"][0] == {"title": ref["title"], "url": ref["url"]}
+    # The highlights: spans after two emoji (astral characters, 2 UTF-16 units but 1 code point
+    # each) land on the right characters; one mark per distinct span, numbered with its findings.
+    by_span: dict[tuple[int, int], list[int]] = {}
+    for n, f in enumerate(verdict["findings"], 1):
+        for ev in f["evidence"]:
+            if ev["field"] == "text":
+                by_span.setdefault((ev["start"], ev["end"]), []).append(n)
+    assert "#ad" in shown["marks"]
+    assert shown["marks"] == [VIOLATION_NO[s:e] for s, e in sorted(by_span)]
+    assert shown["numbers"] == [",".join(map(str, by_span[k])) for k in sorted(by_span)]
+    assert shown["copyButton"] == bool(verdict.get("suggested_caption"))
+    firefox.screenshot(popup, "firefox-popup-violation")
+
+
+def test_firefox_popup_shows_a_compliant_caption(firefox, service):
+    text, country, verdict = _pick(service, "compliant")
+    firefox.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"])
+    popup = firefox.popup()
+    _run(popup, text, countries=country, platform="instagram")
+    shown = _result(popup)
+    assert shown["status"] == "compliant"
+    assert shown["badge"] == BADGES["compliant"] and shown["badgeColour"] == BADGE_COLOURS["compliant"]
+    assert not verdict["findings"] and not shown["findings"]
+    assert "No findings" in shown["text"]
+    assert not shown["copyButton"]
+    firefox.screenshot(popup, "firefox-popup-compliant")
+
+
+def test_firefox_popup_says_when_the_server_is_down(firefox, closed_port_url):
+    firefox.configure(serverUrl=closed_port_url, apiKey="aud_whatever", countries=["NO"])
+    popup = firefox.popup()
+    _run(popup, VIOLATION_NO)
+    box = popup.evaluate("""(() => {
+        const box = document.querySelector('#result .error-box');
+        return box && {code: box.dataset.code, text: box.innerText,
+                       buttons: [...box.querySelectorAll('button')].map((b) => b.textContent)};
+    })()""")
+    assert box, "no error box: the popup stayed blank"
+    assert box["code"] == "unreachable"
+    assert "Cannot reach the server" in box["text"] and closed_port_url in box["text"]
+    assert "Open options" in box["buttons"] and "Try again" in box["buttons"]
+    firefox.screenshot(popup, "firefox-popup-error-server-down")
