@@ -209,8 +209,11 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         kinds = ctx.known_kinds[id(hit)] if fits else frozenset()
         # when the words are a label in the audience's own language, judge them as that
         own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+        anywhere = country.spec.labels.any_post_language
         for r in own:
-            s = country.label_status(r.entry_id, r.entry.label_class, r.language, lang, kinds)
+            # a language the label may be in whatever the post's language: judged as if it matched
+            post_lang = r.language if r.language in anywhere else lang
+            s = country.label_status(r.entry_id, r.entry.label_class, r.language, post_lang, kinds)
             if RANK[s] > RANK[best]:
                 best = s
         statuses[id(hit)] = best

@@ -368,6 +368,10 @@ class LabelPolicy(Strict):
     languages: dict[str, Literal["accepted", "weak", "rejected"]]
     other_languages: Literal["weak", "rejected"] = "rejected"
     same_language_as_post: bool = False   # BE, CA, IN: the label must be in the post's language
+    # ... except labels in these languages, which count whatever the post's language (IN: "English
+    # OR the language of the ad": an English "#ad" on a Hindi post is fine, a Hindi label on an
+    # English post is not)
+    any_post_language: tuple[str, ...] = ()
     entries: dict[str, Literal["accepted", "weak", "rejected"]] = {}  # per entry: "es.colab": rejected
     # a label class judged by the kind of connection it describes: "#gifted" fits a gift, not a paid
     # deal (IE, CA); BE's "#gesponsord" fits only a gift without any agreement. Keyed by label class.
