@@ -20,9 +20,9 @@ How it works:
 - The profile's user.js sets the preferences: a fixed moz-extension:// UUID for the add-on
   (`extensions.webextensions.uuids`), no first-run pages, telemetry or updates, and a proxy that
   does not exist for everything except 127.0.0.1/localhost, so no test reaches the internet.
-- One websocket, one command at a time: send {"id", "method", "params"}, read messages until the
-  one with that id. No events are subscribed to, so the rest are ignored. (log.entryAdded was
-  not seen for moz-extension:// pages in Firefox 153 here, so the tests read the pages' DOM.)
+- One websocket: send {"id", "method", "params"}, read messages until the answer with that id.
+  Events that arrive meanwhile go to handlers (serve_page() answers requests for a URL with a
+  test page through network interception: no test reaches the real site).
 
 Values cross the wire as BiDi "local values" (arguments) and "remote values" (results); only the
 JSON-like ones (null, booleans, numbers, strings, arrays, plain objects) are converted here.
@@ -40,6 +40,7 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.sync.client import ClientConnection, connect
 
@@ -142,28 +143,42 @@ def from_remote_value(remote: dict) -> Any:
 # --- the connection -------------------------------------------------------------------------------
 
 class Connection:
-    """One BiDi websocket: send a command, wait for the answer with the same id."""
+    """One BiDi websocket: send a command, wait for the answer with the same id.
+
+    Events (only those subscribed to) go to the handlers registered with on(); a handler may
+    send commands itself (e.g. answer an intercepted request while a navigation is waiting), so
+    answers are kept by id until their command reads them."""
 
     def __init__(self, url: str):
         # entered as a context manager, as recent websockets versions ask; close() leaves it
         self._stack = contextlib.ExitStack()
         self.ws: ClientConnection = self._stack.enter_context(connect(url, max_size=None, open_timeout=30))
         self._ids = itertools.count(1)
+        self._answers: dict[int, dict] = {}
+        self._handlers: dict[str, list] = {}
+
+    def on(self, event: str, handler) -> None:
+        """Call handler(params) for each `event` message (subscribe to it with session.subscribe)."""
+        self._handlers.setdefault(event, []).append(handler)
 
     def command(self, method: str, params: dict | None = None, timeout: float = 60) -> dict:
         command_id = next(self._ids)
         self.ws.send(json.dumps({"id": command_id, "method": method, "params": params or {}}))
         deadline = time.monotonic() + timeout
-        while True:
+        while command_id not in self._answers:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"{method}: no answer within {timeout} s")
             message = json.loads(self.ws.recv(timeout=remaining))
-            if message.get("id") != command_id:
-                continue   # an event (none are subscribed to) or a late answer
-            if message.get("type") == "error":
-                raise BiDiError(method, message.get("error", "?"), message.get("message", ""))
-            return message["result"]
+            if message.get("type") == "event":
+                for handler in self._handlers.get(message["method"], []):
+                    handler(message["params"])
+            elif "id" in message:
+                self._answers[message["id"]] = message
+        message = self._answers.pop(command_id)
+        if message.get("type") == "error":
+            raise BiDiError(method, message.get("error", "?"), message.get("message", ""))
+        return message["result"]
 
     def close(self) -> None:
         self._stack.close()
@@ -179,6 +194,8 @@ class Firefox:
         self.bidi = connection
         self.profile = profile
         self.log = log
+        self._pages: dict[str, bytes] = {}   # serve_page(): URL prefix -> HTML
+        self._intercepting = False
 
     @classmethod
     def launch(cls, binary: str, profile: Path, prefs: dict[str, Any] | None = None,
@@ -221,6 +238,47 @@ class Firefox:
         returns its id. Temporary add-ons need no signature and are gone with the profile."""
         result = self.bidi.command("webExtension.install", {"extensionData": {"type": "path", "path": str(path)}})
         return result["extension"]
+
+    def serve_page(self, url_prefix: str, html: str) -> None:
+        """Answer every request whose URL starts with url_prefix with this HTML page (as Playwright's
+        route.fulfill does): network.addIntercept, and network.provideResponse for each blocked
+        request. The answers are given while a command is waiting (navigate, wait_for...)."""
+        if not self._intercepting:
+            self.bidi.on("network.beforeRequestSent", self._on_request)
+            self.bidi.command("session.subscribe", {"events": ["network.beforeRequestSent"]})
+            self._intercepting = True
+        parsed = urlsplit(url_prefix)
+        self.bidi.command("network.addIntercept", {
+            "phases": ["beforeRequestSent"],
+            "urlPatterns": [{"type": "pattern", "protocol": parsed.scheme, "hostname": parsed.hostname}]})
+        self._pages[url_prefix] = html.encode("utf-8")
+
+    def _on_request(self, event: dict) -> None:
+        if not event.get("isBlocked"):
+            return
+        request = event["request"]
+        body = next((b for prefix, b in self._pages.items() if request["url"].startswith(prefix)), None)
+        if body is None:   # another address on an intercepted host: not found
+            self.bidi.command("network.provideResponse", {"request": request["request"], "statusCode": 404})
+            return
+        self.bidi.command("network.provideResponse", {
+            "request": request["request"], "statusCode": 200, "reasonPhrase": "OK",
+            "headers": [{"name": "Content-Type", "value": {"type": "string", "value": "text/html; charset=utf-8"}}],
+            "body": {"type": "base64", "value": base64.b64encode(body).decode("ascii")}})
+
+    def contexts(self) -> list[dict]:
+        """The top-level browsing contexts (tabs and windows): [{"context", "url", ...}]."""
+        return self.bidi.command("browsingContext.getTree", {"maxDepth": 0})["contexts"]
+
+    def wait_for_context(self, url_prefix: str, timeout: float = 15) -> "Tab":
+        """The tab or window whose address starts with url_prefix, once one is open."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for context in self.contexts():
+                if context["url"].startswith(url_prefix):
+                    return Tab(self.bidi, context["context"])
+            time.sleep(0.1)
+        raise TimeoutError(f"no tab or window opened {url_prefix}* within {timeout} s: {self.contexts()}")
 
     def new_tab(self) -> "Tab":
         return Tab(self.bidi, self.bidi.command("browsingContext.create", {"type": "tab"})["context"])
@@ -313,11 +371,16 @@ class Tab:
 
     def click(self, selector: str) -> None:
         """A real mouse click (input.performActions) in the middle of the element."""
+        self.click_element(f"document.querySelector({json.dumps(selector)})")
+
+    def click_element(self, expression: str) -> None:
+        """A real mouse click on the element an expression gives (e.g. one in a shadow root):
+        the page sees a trusted event (event.isTrusted), as from a person."""
         found = self.bidi.command("script.evaluate", {
-            "expression": f"document.querySelector({json.dumps(selector)})",
-            "target": {"context": self.context}, "awaitPromise": False, "resultOwnership": "root"})
+            "expression": expression, "target": {"context": self.context},
+            "awaitPromise": False, "resultOwnership": "root"})
         if found["type"] != "success" or found["result"].get("type") != "node":
-            raise LookupError(f"no element matches {selector}")
+            raise LookupError(f"no element: {expression}")
         element = {"sharedId": found["result"]["sharedId"]}
         self.bidi.command("input.performActions", {"context": self.context, "actions": [{
             "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},

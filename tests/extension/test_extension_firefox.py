@@ -9,9 +9,11 @@ background script calls the service, and the result is read from the page.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.extension.test_extension_e2e import BADGE_COLOURS, VIOLATION_NO, _pick
+from tests.extension.test_extension_e2e import BADGE_COLOURS, FIXTURES, VIOLATION_NO, _pick
 
 pytestmark = pytest.mark.browser
 
@@ -121,3 +123,50 @@ def test_firefox_popup_says_when_the_server_is_down(firefox, closed_port_url):
     assert "Cannot reach the server" in box["text"] and closed_port_url in box["text"]
     assert "Open options" in box["buttons"] and "Try again" in box["buttons"]
     firefox.screenshot(popup, "firefox-popup-error-server-down")
+
+
+def test_firefox_post_page_button_opens_the_result_window(firefox, service):
+    """The content script on an Instagram post page (the page is a local fixture, served for the
+    real address by network interception) reads the caption and label; a person's click on its
+    button (not a page script's) opens the result window (windows.create from the background
+    script), which runs the check."""
+    url = "https://www.instagram.com/p/DAbc123xyz/"
+    caption = "Nye sko fra @nordicrun! Bruk koden NORDIC20 🎉 #ad"
+    firefox.configure(serverUrl=service.url, apiKey=service.key, countries=["NO"], platform="blog")
+    firefox.firefox.serve_page("https://www.instagram.com/", (FIXTURES / "instagram_post.html").read_text(encoding="utf-8"))
+    page = firefox.firefox.new_tab()
+    page.navigate(url)
+    button = "document.querySelector('auditor-check')?.shadowRoot?.querySelector('button.check')"
+    assert page.wait_for(f"{button}?.textContent") == "Check ad disclosure"
+
+    # The page's own scripts can reach the button (an open shadow root) but not start a check:
+    # only a trusted click does (event.isTrusted, which Firefox also gives content scripts).
+    windows = len(firefox.firefox.contexts())
+    page.evaluate(f"{button}.click()")
+    time.sleep(1.5)
+    assert len(firefox.firefox.contexts()) == windows
+
+    page.click_element(button)
+    result = firefox.firefox.wait_for_context(firefox.url("popup/popup.html?pending="))
+    result.wait_for("document.body.dataset.state === 'done'", timeout=30)
+    shown = result.evaluate("""(() => ({
+        source: document.getElementById('source').textContent,
+        text: document.getElementById('text').value,
+        platform: document.getElementById('platform').value,
+        label: document.getElementById('platform-label').value,
+        status: document.querySelector('#result .status')?.dataset.status ?? null,
+        error: document.querySelector('#result .error-box')?.innerText ?? null,
+        rules: [...document.querySelectorAll('#result .finding')].map((li) => li.dataset.rule),
+    }))()""")
+    assert shown["error"] is None
+    assert 'Instagram post on www.instagram.com · label shown: "Paid partnership with nordicrun"' == shown["source"]
+    assert shown["text"] == caption
+    assert shown["platform"] == "instagram" and shown["label"] == "true"   # not the default "blog"
+    status, verdict = service.check({"text": caption, "countries": ["NO"], "platform": "instagram",
+                                     "platform_label": True, "relationship": ["paid"], "format": "post",
+                                     "brand": "@nordicrun"})
+    assert status == 200
+    assert shown["status"] == verdict["status"]
+    assert shown["rules"] == [f["rule_id"] for f in verdict["findings"]]
+    result.set_viewport(480, 900)
+    firefox.screenshot(result, "firefox-post-instagram")
