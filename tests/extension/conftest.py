@@ -360,6 +360,13 @@ class FirefoxExtension:
         tab.wait_for("document.body.dataset.ready === 'true'")
         return tab
 
+    def options(self):
+        tab = self.firefox.new_tab()
+        tab.set_viewport(900, 1000)
+        tab.navigate(self.url("options/options.html"))
+        tab.wait_for("document.body.dataset.ready === 'true'")
+        return tab
+
     def screenshot(self, tab, name: str) -> Path:
         return tab.screenshot(OUTPUT / f"{name}.png")
 
