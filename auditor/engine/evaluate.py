@@ -201,9 +201,15 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     ad_hits: list[tuple[LabelHit, str]] = []
     special: list[LabelHit] = []
     fits = bool(country.spec.labels.by_connection)
+    in_comments: list[LabelHit] = []
     for hit in signals.labels:
         if hit.label_class in SPECIAL_LABEL_CLASSES:
             special.append(hit)
+            continue
+        if hit.label_class == IN_COMMENTS:
+            # "collab details in the first comment": whatever the label there says, it is not in the post
+            in_comments.append(hit)
+            statuses[id(hit)] = "rejected"
             continue
         best = "rejected"
         kinds = ctx.known_kinds[id(hit)] if fits else frozenset()
@@ -268,6 +274,10 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
         return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
 
+    if in_comments and not any(s in ("weak", "wrong_language") for _, s in ad_hits):
+        return CountryOutcome(_weak_capped(_in_comments(ctx, country, rules, refs, values, in_comments),
+                                           strength, special_count), statuses, values()["label"])
+
     by_status: dict[str, list[LabelHit]] = {}
     for h, s in ad_hits:
         by_status.setdefault(s, []).append(h)
@@ -314,6 +324,33 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         findings.extend(_video(ctx, country, rules, refs, values, reported, False, video_only=True))
     # with only weak cues (a "thanks @someone" that may not be a brand), nothing is more than a review
     return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, fix_label)
+
+
+IN_COMMENTS = "in_comments"
+COMMENTS_MESSAGE = ("The post says its disclosure is in a comment ({found}): a label in the comments is behind a "
+                    "click and not seen with the post. Put '{label}' at the start of the caption itself.")
+
+
+def _in_comments(ctx, country, rules, refs, values_fn, hits) -> list[Finding]:
+    """The label is only in a comment: a label the audience must click to see. Reported by the country's
+    before_fold placement rule (behind the "more" cut-off is the nearest case), else as a missing label."""
+    values = values_fn()
+    found = ", ".join(f"'{h.evidence.span.text}'" for h in hits)
+    fields = _Blank({**values, "found": found})
+    spans = [h.evidence.span for h in hits]
+    out = []
+    for rule in rules("placement"):
+        if rule.position != "before_fold":
+            continue
+        f = _finding(rule, country, refs, values, spans, fix_label=values["label"])
+        out.append(Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
+                           message=COMMENTS_MESSAGE.format_map(fields), fix=f.fix, evidence=f.evidence,
+                           references=f.references, confidence=f.confidence, fix_label=f.fix_label))
+    if not out:
+        for rule in rules("require_label"):
+            severity = rule.severity if ctx.connection.strength == "strong" else rule.weak_severity
+            out.append(_finding(rule, country, refs, values, spans, severity, values["label"]))
+    return out
 
 
 def _weak_capped(findings: list[Finding], strength: str, start: int) -> list[Finding]:

@@ -42,6 +42,9 @@ LABEL_CLASSES = (
     "own_brand",          # #ownbrand, "my own brand @x"
     "gift_statement",     # a plain sentence: "@brand sent me this for free", "I got this free from @brand"
     "affiliate_statement",  # "I earn a commission if you buy through my links"
+    "information",        # "Información:", an indication the AEA/AUTOCONTROL code discourages (ES)
+    "in_comments",        # "collab details in the first comment": the label is only in a comment, not
+                          # in the post (the engine judges it as a label behind a click)
     # special labels: not advertising labels, checked by special_label rules only
     "retouched_images",   # « Images retouchées »
     "virtual_images",     # « Images virtuelles »
