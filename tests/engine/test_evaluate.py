@@ -305,3 +305,27 @@ def test_only_weak_cues_never_make_a_violation(audit):
     assert "de.placement.start" in rule_ids(v) and v.status == "needs_review"
     v = audit(text=text, countries=["DE"], platform="instagram", relationship=["paid"])
     assert v.status == "violation"
+
+
+def test_label_only_in_a_comment_is_behind_a_click(audit):
+    # the post points at a disclosure in its comments: not a label in the post; reported by the
+    # country's before_fold rule (GB), or as a missing label where there is none (NL)
+    v = audit(text="New trainers from @stridelondon 👟 collab details in the first comment",
+              countries=["GB", "NL"], platform="instagram")
+    assert v.connection.strength == "strong"
+    by_country = {f.country: f for f in v.findings}
+    assert by_country["GB"].rule_id == "gb.placement.fold"
+    assert "comment" in by_country["GB"].message
+    assert by_country["NL"].rule_id == "nl.label.missing"
+    assert v.disclosures[0].countries == {"GB": "rejected", "NL": "rejected"}
+
+
+def test_any_post_language_english_or_the_language_of_the_ad(audit):
+    hindi = "नई @rainyday_in जैकेट, पूरी तरह वाटरप्रूफ है और बारिश में बहुत अच्छी है"
+    for label in ("#ad", "विज्ञापन |"):
+        v = audit(text=f"{label} {hindi}", countries=["IN"], platform="instagram", relationship=["paid"])
+        assert v.status == "compliant", label
+    v = audit(text="विज्ञापन | the new @rainyday_in jacket is totally waterproof and great in the rain",
+              countries=["IN"], platform="instagram", relationship=["paid"])
+    assert rule_ids(v) == {"in.label.language"}
+    assert v.disclosures[0].countries == {"IN": "wrong_language"}
