@@ -1,7 +1,7 @@
 """The auditor's vocabulary: posts in, verdicts out. Frozen dataclasses, no I/O."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 PLATFORMS = (
@@ -20,6 +20,30 @@ STATUSES = ("violation", "needs_review", "compliant")
 STATUS_RANK = {"violation": 0, "needs_review": 1, "compliant": 2}
 
 
+def fast_init(cls):
+    """Give a frozen, slotted dataclass a quicker __init__ (same signature, same effect).
+
+    A frozen dataclass assigns each field through object.__setattr__, about 4x the cost of a plain
+    assignment; the engine makes several of these per post. Writing through each slot's own
+    descriptor skips the generic path and keeps the instance just as immutable afterwards."""
+    names = [f.name for f in fields(cls)]
+    namespace = {f"_set_{f.name}": cls.__dict__[f.name].__set__ for f in fields(cls)}
+    params = []
+    for f in fields(cls):
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "".join(f"\n    _set_{n}(self, {n})" for n in names)
+    exec(f"def __init__(self, {', '.join(params)}):{body}", namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
+    return cls
+
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Post:
     """One post as the caller described it. Text fields are already extracted from HTML."""
@@ -42,6 +66,7 @@ class Post:
     posted_at: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Reference:
     title: str
@@ -51,6 +76,7 @@ class Reference:
         return {"title": self.title, "url": self.url}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Span:
     """A stretch of one field of the post: `field` is text, transcript, frames[2], links[0]..."""
@@ -64,6 +90,7 @@ class Span:
         return {"field": self.field, "start": self.start, "end": self.end, "text": self.text}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A signal found in the post: a disclosure label or a material-connection cue."""
@@ -85,6 +112,7 @@ class Evidence:
         return d
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Language:
     code: str
@@ -97,6 +125,7 @@ class Language:
                 "source": self.source, "method": self.method}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Connection:
     """Is there a material connection between the author and a brand, and how do we know?"""
@@ -111,6 +140,7 @@ class Connection:
                 "evidence": [e.to_dict() for e in self.detected]}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Disclosure:
     """A label found in the post and how each audience country judges it."""
@@ -126,6 +156,7 @@ class Disclosure:
         return d
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
@@ -162,6 +193,7 @@ def status_of(findings: tuple[Finding, ...] | list[Finding]) -> str:
     return ("violation", "needs_review", "compliant")[worst]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     post_id: str

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from auditor.rulesets.schema import LinksFile, LinkPattern
+from auditor.types import fast_init
 
 # http(s)://..., www...., or a bare host with a path (amzn.to/3xYz, rstyle.me/abc)
 URL_RE = re.compile(
@@ -28,6 +29,7 @@ def _first_chunk_with_url(text: str) -> int:
     return max(text.rfind(" ", 0, first), text.rfind("\n", 0, first), text.rfind("\t", 0, first)) + 1
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LinkHit:
     start: int
