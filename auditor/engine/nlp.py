@@ -7,8 +7,13 @@ pipeline: a German post may carry an English "#ad", and we must see it to say it
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import add, attrgetter, itemgetter
+from functools import reduce
+from operator import or_
 from typing import Iterable
 
 import spacy
@@ -17,6 +22,7 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from auditor.engine.language import stop_words
+
 from auditor.rulesets.model import RuleSet
 
 # Placeholders of the vocabulary pattern language (see rules/README.md), as token predicates.
@@ -44,9 +50,9 @@ NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css"
                                 "otp", "2fa", "cvv", "cvc", "wifi", "wi-fi"})
 MAX_ANCHOR_PHRASES = 64
 HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
-# the chunk verdicts kept per pipeline; past this many, they are forgotten and learnt again
-MAX_KNOWN_CHUNKS = 100_000
-KEY, TAG = 1, 2   # a chunk has a key token; a chunk has a hashtag ending in a suffix
+# the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
+MAX_KNOWN_PIECES = 100_000
+KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
 
 
 def strip_accents(text: str) -> str:
@@ -89,66 +95,144 @@ def customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
-def key_of(pattern: Doc, common: frozenset[str]) -> str:
-    """The token a phrase is looked for by: the rarest, taken as its longest word that is not a
-    stop word ("code" in "use my code", "best" in "the best")."""
-    return min((t.lower_ for t in pattern), key=lambda w: (w in common, -len(w)))
+def key_of(words: tuple[str, ...], common: frozenset[str]) -> str:
+    """The word a phrase is looked up by: the rarest, taken as its longest word that is not a stop
+    word ("code" in "use my code", "best" in "the best")."""
+    return min(words, key=lambda w: (w in common, -len(w)))
 
 
-class ChunkFilter:
-    """Does a text have a token that is a key, or a hashtag ending in a suffix ("#NikePartner")?
+class Lex:
+    """What spaCy says of one token, wherever it stands: learnt once per distinct piece of text."""
+    __slots__ = ("text", "lower_", "rel", "is_punct", "like_num", "like_url")
 
-    Answered per whitespace-delimited chunk: spaCy tokenizes each chunk on its own (special cases
-    with a space aside) and a hashtag never spans two, so it is a property of the chunk alone,
-    learnt once per distinct chunk (as spaCy's own tokenizer cache does), then a set difference.
+    def __init__(self, tok):
+        self.text, self.lower_, self.rel = tok.text, tok.lower_, tok.idx
+        self.is_punct, self.like_num, self.like_url = tok.is_punct, tok.like_num, tok.like_url
+
+
+class Token:
+    """doc[i]: the attributes of spaCy's Token that the signals read, at its place in the text."""
+    __slots__ = ("text", "lower_", "idx", "is_punct", "like_num", "like_url")
+
+    def __init__(self, lex: Lex, idx: int):
+        self.text, self.lower_, self.idx = lex.text, lex.lower_, idx
+        self.is_punct, self.like_num, self.like_url = lex.is_punct, lex.like_num, lex.like_url
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+class TokenDoc:
+    """The tokens spaCy's tokenizer would make of a text, as plain lists (no spaCy Doc)."""
+    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "matches")
+
+    def __init__(self, text: str, lowers: list[str], pieces=None, entries=None, lexes=None, idx=None):
+        self.text = text
+        self.lowers = lowers      # lower-case form of each token: what phrases are matched on
+        self._pieces, self._entries = pieces, entries
+        self._lexes, self._idx = lexes, idx   # per token: its Lex, and where it starts in the text
+        self.matches: list | None = None
+
+    def __len__(self) -> int:
+        return len(self.lowers)
+
+    def lexes(self) -> list[Lex]:
+        if self._lexes is None:   # built on first use: many texts are matched on `lowers` alone
+            pieces, entries = self._pieces, self._entries
+            self._lexes = lexes = list(chain.from_iterable(map(itemgetter(1), entries)))
+            starts = accumulate(map(add, map(len, pieces), repeat(1)), initial=0)   # pieces are split on " "
+            bases = chain.from_iterable(map(repeat, starts, map(len, map(itemgetter(0), entries))))
+            self._idx = list(map(add, bases, map(attrgetter("rel"), lexes)))
+        return self._lexes
+
+    def __getitem__(self, i: int) -> Token:
+        if self._lexes is None:
+            self.lexes()
+        return Token(self._lexes[i], self._idx[i])
+
+    def char_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Token range covering exactly these characters, as spaCy's Doc.char_span (strict) says."""
+        lexes = self.lexes()
+        first = last = None
+        for i, lex in enumerate(lexes):
+            at = self._idx[i]
+            if at == start:
+                first = i
+            if at + len(lex.text) == end:
+                last = i
+                break
+        if first is None or last is None or last < first:
+            return None
+        return first, last + 1
+
+
+class CachedTokenizer:
+    """spaCy's tokenization of a text, assembled from pieces tokenized once each.
+
+    spaCy splits a text at whitespace and tokenizes each piece on its own (its tokenizer cache works
+    the same way), so a text whose pieces are separated by single spaces is the concatenation of
+    its pieces' tokens; we learn each distinct piece once and keep plain lists, which is several
+    times cheaper than building a Doc. Texts where that does not hold (runs of spaces, a space next
+    to a newline, special cases spanning a space such as Spanish "EE. UU.") go to spaCy whole.
     """
 
-    def __init__(self, nlp, keys: set[str], suffixes: tuple[str, ...]):
-        self.tokenizer = nlp.tokenizer
-        self.keys = frozenset(keys)
+    def __init__(self, nlp, suffixes: tuple[str, ...], key_words: frozenset[str]):
+        self.spacy = nlp
         self.suffixes = suffixes
-        # a chunk holds a key token only if its lower-case form holds the key (σ/ς: final sigma)
-        alternatives = sorted((re.escape(k).replace("σ", "[σς]").replace("ς", "[σς]") for k in keys),
-                              key=len, reverse=True)
-        self.probe = re.compile("|".join(alternatives) or "(?!)")
-        self.boring: set[str] = set()          # chunks with neither
-        self.known: dict[str, int] = {}         # the others: chunk -> KEY | TAG
-        # special cases spanning a space ("EE. UU.") make tokens no single chunk has
-        spanning = {piece.lower() for case, pieces in nlp.tokenizer.rules.items()
-                    if not case.isspace() and any(c.isspace() for c in case)
-                    for piece in (next(iter(p.values())) for p in pieces)}
-        self.exact = not (spanning & self.keys)
+        self.key_words = key_words
+        # piece -> (lower forms, Lex of each token, KEY | TAG: it holds a phrase's key word, a hashtag
+        # ending in a suffix); None: see above
+        self.pieces: dict[str, tuple | None] = {}
+        self.spanning = tuple(sorted({case.split()[0] for case in nlp.tokenizer.rules
+                                      if not case.isspace() and any(c.isspace() for c in case)}))
+        self._last = threading.local()   # the doc may_match made, for the make_doc call that follows
 
-    def any_key(self, text: str) -> int:
-        """KEY | TAG: what the text's chunks hold (0: nothing can match)."""
-        if not self.exact:
-            return KEY | TAG
-        chunks = text.split()
-        if self.boring.issuperset(chunks):
-            return 0
-        found = 0
-        known = self.known
-        for chunk in set(chunks).difference(self.boring):
-            flags = known.get(chunk)
-            if flags is None:
-                flags = self._classify(chunk)
-                if flags:
-                    known[chunk] = flags
-                else:
-                    self.boring.add(chunk)
-            found |= flags
-        if len(self.boring) + len(known) > MAX_KNOWN_CHUNKS:
-            self.boring.clear()
-            known.clear()
-        return found
+    def _learn(self, piece: str) -> tuple | None:
+        if not piece or piece[0].isspace() or piece[-1].isspace():
+            return None   # a run of whitespace holding a space: spaCy makes a whitespace token of it
+        lexes = tuple(Lex(t) for t in self.spacy.tokenizer(piece))
+        lowers = tuple(lex.lower_ for lex in lexes)
+        flags = KEY if self.key_words.intersection(lowers) else 0
+        if "#" in piece and any(m.group(1).lower().endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(piece)):
+            flags |= TAG
+        return lowers, lexes, flags
 
-    def _classify(self, chunk: str) -> int:
-        flags = 0
-        if "#" in chunk and any(m.group(1).lower().endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(chunk)):
-            flags = TAG
-        if self.probe.search(chunk.lower()) and any(t.lower_ in self.keys for t in self.tokenizer(chunk)):
-            flags |= KEY
-        return flags
+    def tokenize(self, text: str) -> tuple[TokenDoc | None, int]:
+        """The doc and KEY | TAG: what its pieces hold (0: nothing can match, and no doc is made)."""
+        if self.spanning and any(s in text for s in self.spanning):
+            return self._whole(text)
+        pieces = text.split(" ")
+        known = self.pieces
+        try:
+            entries = list(map(known.__getitem__, pieces))
+        except KeyError:
+            if len(known) > MAX_KNOWN_PIECES:
+                known.clear()
+            for piece in set(pieces).difference(known):
+                known[piece] = self._learn(piece)
+            entries = list(map(known.__getitem__, pieces))
+        if None in entries:
+            return self._whole(text)
+        flags = reduce(or_, map(itemgetter(2), entries))
+        if not flags:
+            return None, 0
+        lowers = list(chain.from_iterable(map(itemgetter(0), entries)))
+        return TokenDoc(text, lowers, pieces, entries), flags
+
+    def _whole(self, text: str) -> tuple[TokenDoc, int]:
+        lexes = [Lex(t) for t in self.spacy.make_doc(text)]
+        doc = TokenDoc(text, [lex.lower_ for lex in lexes], lexes=lexes, idx=[lex.rel for lex in lexes])
+        return doc, KEY | (TAG if "#" in text else 0)
+
+    def remember(self, doc: TokenDoc) -> None:
+        self._last.doc = doc
+
+    def make_doc(self, text: str) -> TokenDoc:
+        doc = getattr(self._last, "doc", None)
+        if doc is not None and doc.text is text:
+            return doc
+        doc, _ = self.tokenize(text)
+        return doc if doc is not None else self._whole(text)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,32 +256,35 @@ class Pipeline:
 
     def __init__(self, lang: str, rules: RuleSet, lang_code: str | None = None):
         try:
-            self.nlp = spacy.blank(lang)
+            self.spacy = spacy.blank(lang)
         except Exception:  # a language spaCy does not know: the multi-language tokenizer
-            self.nlp = spacy.blank("xx")
-        customize_tokenizer(self.nlp)
+            self.spacy = spacy.blank("xx")
+        customize_tokenizer(self.spacy)
         self.lang = lang
         self.lang_code = lang_code or lang   # the rules' language code (nb), not spaCy's
         self.refs: dict[int, EntryRef] = {}
-        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.phrases = PhraseMatcher(self.spacy.vocab, attr="LOWER")   # used while building only
         # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
         # around each hit (hits are rare, so this beats spaCy's Matcher by a wide margin)
         # key -> (entry, first token relative to the anchor, length, checks of the other tokens)
         self.anchored: dict[int, list[tuple[EntryRef, int, int, tuple]]] = {}
         self.suffixes: dict[str, list[EntryRef]] = {}   # "partner" -> entries, for "#NikePartner"
         self.suffix_tuple: tuple[str, ...] = ()
-        # one token of every phrase: a text none of whose tokens is a key cannot match anything
-        self.keys: set[str] = set()
+        # the PhraseMatcher as a dict, each phrase under its rarest word ("code" in "use my code"):
+        # key word -> (its index in the phrase, length, the words, keys in the PhraseMatcher's order)
+        self.by_key: dict[str, tuple[tuple[int, int, list[str], tuple[int, ...]], ...]] = {}
         self._build(rules)
-        self._chunks = ChunkFilter(self.nlp, self.keys, self.suffix_tuple)
+        self.key_words = frozenset(self.by_key)
+        # what signals.py tokenizes with (pipe.nlp.make_doc): docs from the piece cache
+        self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words)
 
     def _key(self, name: str, ref: EntryRef) -> str:
-        key_id = self.nlp.vocab.strings.add(name)
+        key_id = self.spacy.vocab.strings.add(name)
         self.refs[key_id] = ref
         return name
 
     def _build(self, rules: RuleSet) -> None:
-        make_doc = self.nlp.make_doc
+        make_doc = self.spacy.make_doc
         phrase_patterns: dict[str, list] = {}
         anchors: dict[str, list[tuple[EntryRef, tuple, int]]] = {}
         for lang, vocab in sorted(rules.vocabularies.items()):
@@ -229,7 +316,7 @@ class Pipeline:
                     for p in plain:
                         docs.extend(make_doc(v) for v in term_variants(p, False))
                     phrase_patterns[name] = docs
-                ref = self.refs[self.nlp.vocab.strings[name]]
+                ref = self.refs[self.spacy.vocab.strings[name]]
                 for p in complex_:
                     for variant in self.compile(p):
                         self._anchor(variant, ref, anchors)
@@ -241,25 +328,61 @@ class Pipeline:
                     for middle in ((), (link,), (link, link)):
                         self._anchor(tuple(("lit", frozenset(w)) for w in words) + middle
                                      + (PLACEHOLDERS["{code}"],), ref, anchors)
-        common = frozenset().union(*(stop_words(lang) for lang in rules.vocabularies))
+        pattern_docs = []
         for name, docs in phrase_patterns.items():
             self.phrases.add(name, docs)
-            self.keys.update(key_of(doc, common) for doc in docs)
+            pattern_docs.extend(docs)
         for i, (words, targets) in enumerate(sorted(anchors.items())):
-            key = self.nlp.vocab.strings.add(f"A:{i}")
+            key = self.spacy.vocab.strings.add(f"A:{i}")
             self.anchored[key] = [(ref, offset, len(variant), _checks(variant, offset, len(words)))
                                   for ref, variant, offset in targets]
             # built from the words themselves: re-tokenizing "m' a" would split it differently
-            doc = Doc(self.nlp.vocab, words=list(words))
+            doc = Doc(self.spacy.vocab, words=list(words))
             self.phrases.add(f"A:{i}", [doc])
-            self.keys.add(key_of(doc, common))
+            pattern_docs.append(doc)
+        self._index(pattern_docs, frozenset().union(*(stop_words(lang) for lang in rules.vocabularies)))
         # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
         self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
         self.suffix_probe = re.compile("|".join(re.escape(x) for x in self.suffix_tuple) or "(?!)")
 
+    def _index(self, pattern_docs: list[Doc], common: frozenset[str]) -> None:
+        """The PhraseMatcher's patterns as `by_key`; then the PhraseMatcher is let go (memory).
+
+        A phrase found in a text is reported for every key that has it, in the order the PhraseMatcher
+        reports them: we ask it, once per distinct phrase, by matching the phrase against itself."""
+        phrases: dict[tuple[str, ...], tuple[int, ...]] = {}
+        for doc in pattern_docs:
+            words = tuple(t.lower_ for t in doc)
+            if words and words not in phrases:
+                phrases[words] = tuple(key for key, s, e in self.phrases(doc) if s == 0 and e == len(doc))
+        by_key: dict[str, list] = {}
+        for words, keys in phrases.items():
+            key_word = key_of(words, common)
+            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), keys))
+        self.by_key = {word: tuple(found) for word, found in by_key.items()}
+        self.phrases = None
+
+    def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, int]]:
+        """(key, start, end) of every phrase in the tokens, in the PhraseMatcher's order: by start,
+        then shortest first (one phrase only can match at a given start and length)."""
+        present = self.key_words.intersection(lowers)
+        if not present:
+            return []
+        by_key, n = self.by_key, len(lowers)
+        found = []
+        for j in [j for j, w in enumerate(lowers) if w in present]:
+            for offset, length, words, keys in by_key[lowers[j]]:
+                start = j - offset
+                end = start + length
+                if start >= 0 and end <= n and (length == 1 or lowers[start:end] == words):
+                    found.append((start, length, keys))
+        if len(found) > 1:
+            found.sort(key=itemgetter(0, 1))
+        return [(key, start, start + length) for start, length, keys in found for key in keys]
+
     def _words(self, text: str) -> list[set[str]]:
         """The lower-case tokens of a literal, each with its accent-free spelling."""
-        return [{t.lower_, strip_accents(t.lower_)} for t in self.nlp.make_doc(text)]
+        return [{t.lower_, strip_accents(t.lower_)} for t in self.spacy.make_doc(text)]
 
     def compile(self, pattern: str) -> list[tuple]:
         """Turn "use (my) code {code}" into token-predicate sequences, one per optional choice."""
@@ -317,21 +440,33 @@ class Pipeline:
         return self.suffix_probe.search(lowered) is not None
 
     def may_match(self, text: str) -> int:
-        """Can anything match in this text? 0 saves tokenizing it (most captions carry no cue);
-        without TAG, no hashtag in it ends in a suffix."""
-        return self._chunks.any_key(text)
+        """KEY | TAG when something matches in this text, else 0 (the signals then skip it).
 
-    def match(self, doc, text: str, tagged: bool = True) -> list[tuple[EntryRef, int, int]]:
+        The matches are kept on the doc, which the make_doc and match calls that follow hand back."""
+        doc, flags = self.nlp.tokenize(text)
+        if not flags:
+            return 0
+        doc.matches = self._find(doc, text, bool(flags & TAG))
+        self.nlp.remember(doc)
+        return KEY | TAG if doc.matches else 0
+
+    def match(self, doc: TokenDoc, text: str, tagged: bool = True) -> list[tuple[EntryRef, int, int]]:
         """All matches as (entry, start token, end token); `tagged` False: no suffix hashtags."""
+        if doc.matches is not None and doc.text is text:
+            return doc.matches
+        return self._find(doc, text, tagged)
+
+    def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
         refs, anchored = self.refs, self.anchored
         out = []
         found = []
         n = len(doc)
-        for key, s, e in self.phrases(doc):
+        for key, s, e in self._phrase_matches(doc.lowers):
             ref = refs.get(key)
             if ref is not None:
                 out.append((ref, s, e))
                 continue
+            lexes = doc.lexes()
             for ref, offset, length, checks in anchored[key]:
                 start = s - offset
                 end = start + length
@@ -339,7 +474,7 @@ class Pipeline:
                     continue
                 ok = True
                 for i, kind, arg in checks:
-                    tok = doc[start + i]
+                    tok = lexes[start + i]
                     if kind == "lit":
                         ok = tok.lower_ in arg
                     elif kind == "re":
@@ -367,7 +502,7 @@ class Pipeline:
                     if len(tag) > len(suffix):   # "#partner" alone is not a brand partner
                         span = doc.char_span(m.start(), m.end())
                         if span is not None:
-                            out.extend((ref, span.start, span.end) for ref in self.suffixes[suffix])
+                            out.extend((ref, *span) for ref in self.suffixes[suffix])
         return out
 
 
