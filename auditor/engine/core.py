@@ -73,22 +73,27 @@ class Engine:
         """The first audience country's language (every vocabulary is matched whatever it is)."""
         return self._tokenization[post.countries[0]] if post.countries else "en"
 
+    @staticmethod
+    def _strength(known: tuple[str, ...], detected: tuple, relationship: tuple[str, ...]) -> str:
+        """strong: a known connection or a strong cue; weak: only weak cues (and none denied)."""
+        if known:
+            return "strong"
+        strengths = {e.strength for e in detected}
+        if "strong" in strengths:
+            return "strong"
+        if "none" not in relationship and "weak" in strengths and "negative" not in strengths:
+            return "weak"
+        return "none"
+
     def audit(self, post: Post) -> Verdict:
         rules = self.rules
         countries = [rules.countries[c] for c in post.countries]
         pipe = self.pipelines.get(self.tokenization_language(post))
         signals = analyze_post(post, pipe, self.links, self.negations, self.articles)
 
-        known = tuple(r for r in post.relationship if r != "none")
+        known = tuple(r for r in post.relationship if r != "none") if post.relationship else ()
         detected = tuple(signals.connection)
-        strengths = {e.strength for e in detected}
-        if known or "strong" in strengths:
-            strength = "strong"
-        elif "none" not in post.relationship and "weak" in strengths and "negative" not in strengths:
-            strength = "weak"
-        else:
-            strength = "none"
-        connection = Connection(strength, known, detected)
+        connection = Connection(self._strength(known, detected, post.relationship), known, detected)
 
         candidates, needs_language = self._audience(post.countries, countries)
         needed = needs_language and bool(signals.labels)
@@ -110,13 +115,14 @@ class Engine:
                 if f.fix_label and f.fix_label not in fix_labels:
                     fix_labels.append(f.fix_label)
         findings.extend(evaluate_platform(ctx))
-        findings.sort(key=Finding.sort_key)
+        if len(findings) > 1:
+            findings.sort(key=Finding.sort_key)
 
         disclosures = tuple(
             Disclosure(hit.evidence, placement_of(ctx, hit),
                        {code: st[id(hit)] for code, st in per_country.items() if id(hit) in st})
             for hit in signals.labels
-        )
+        ) if signals.labels else ()
         suggested = None
         if fix_labels and post.text:
             suggested = " | ".join(fix_labels) + "\n" + post.text
