@@ -51,7 +51,7 @@ NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css"
 MAX_ANCHOR_PHRASES = 64
 HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
-MAX_KNOWN_PIECES = 100_000
+MAX_KNOWN_PIECES = 50_000
 KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
 
 
@@ -210,7 +210,8 @@ class CachedTokenizer:
                 known.clear()
             for piece in set(pieces).difference(known):
                 known[piece] = self._learn(piece)
-            entries = list(map(known.__getitem__, pieces))
+            # .get: should another thread have just cleared the cache, None sends the text to spaCy
+            entries = list(map(known.get, pieces))
         if None in entries:
             return self._whole(text)
         flags = reduce(or_, map(itemgetter(2), entries))
