@@ -150,6 +150,13 @@ class TokenDoc:
             self.lexes()
         return Token(self._lexes[i], self._idx[i])
 
+    def offsets(self, start: int, end: int) -> tuple[int, int]:
+        """Character offsets of tokens start..end (what doc[start:end] would say): read from the
+        start-offset list, so no Token objects are built for evidence spans."""
+        lexes = self._lexes if self._lexes is not None else self.lexes()
+        idx = self._idx
+        return idx[start], idx[end - 1] + len(lexes[end - 1].text)
+
     def char_span(self, start: int, end: int) -> tuple[int, int] | None:
         """Token range covering exactly these characters, as spaCy's Doc.char_span (strict) says."""
         lexes = self.lexes()

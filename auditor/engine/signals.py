@@ -130,14 +130,8 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     return None
 
 
-def _chars(doc, s: int, e: int) -> tuple[int, int]:
-    """Character offsets of tokens s..e (what doc[s:e] would say, without building a Span)."""
-    last = doc[e - 1]
-    return doc[s].idx if e - s > 1 else last.idx, last.idx + len(last)
-
-
 def _span(name: str, text: str, doc, s: int, e: int) -> Span:
-    a, b = _chars(doc, s, e)
+    a, b = doc.offsets(s, e)
     return Span(name, a, b, text[a:b])
 
 
@@ -158,7 +152,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
         if group == "label":
             entry = ref.entry
             cls = entry.label_class
-            if entry.context == "label" and not ref.hashtag and not _label_shaped(text, *_chars(doc, s, e)):
+            if entry.context == "label" and not ref.hashtag and not _label_shaped(text, *doc.offsets(s, e)):
                 continue
             if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc[s - 1].lower_ in articles \
                     and cls not in SPECIAL_LABEL_CLASSES \
