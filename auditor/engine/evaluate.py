@@ -229,20 +229,13 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     strength = ctx.connection.strength
     platform, fmt = post.platform, post.format
     rules = lambda kind: country.applicable(kind, platform, fmt)  # noqa: E731
-    cache: dict[str, Any] = {}
+    cache: dict[str, Any] | None = None
 
     def values() -> dict[str, Any]:
         """Template fields, built only when a finding is written."""
-        if not cache:
-            cache.update({
-                "label": country.suggested_label(lang).format_map(_Blank(brand=ctx.brand)),
-                "brand": ctx.brand, "country": country.name,
-                "platform": ctx.platform.name if ctx.platform else (post.platform or "the platform"),
-                "native_label": (ctx.platform.spec.native_label or "paid-partnership label")
-                if ctx.platform else "paid-partnership label",
-                "fold": ctx.fold.chars if ctx.fold else "", "accepted": accepted_examples,
-                "languages": ", ".join(country.languages), "language": lang,
-            })
+        nonlocal cache
+        if cache is None:
+            cache = _template_values(ctx, country, lang, accepted_examples)
         return cache
 
     refs = country.references
@@ -324,6 +317,36 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         findings.extend(_video(ctx, country, rules, refs, values, reported, False, video_only=True))
     # with only weak cues (a "thanks @someone" that may not be a brand), nothing is more than a review
     return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, fix_label)
+
+
+def _template_values(ctx: PostContext, country: CountryPolicy, lang: str, accepted_examples: str) -> dict[str, Any]:
+    """The template fields of a country's findings for one post.
+
+    Speed: all but the brand are the same for every post with the same language and platform, so
+    they are kept in the country's memo (a few entries: languages x platforms); a post only adds its
+    brand and, when the suggested label names the brand, formats it."""
+    plat = ctx.platform
+    fold = ctx.fold
+    key = ("values", lang, accepted_examples, ctx.post.platform if plat is None
+           else (plat.spec.name, plat.spec.native_label, fold.chars if fold else ""))
+    base = country.memo.get(key)
+    if base is None:
+        template = country.suggested_label(lang)
+        rest = {
+            "country": country.name,
+            "platform": plat.name if plat else (ctx.post.platform or "the platform"),
+            "native_label": (plat.spec.native_label or "paid-partnership label")
+            if plat else "paid-partnership label",
+            "fold": fold.chars if fold else "", "accepted": accepted_examples,
+            "languages": ", ".join(country.languages), "language": lang,
+        }
+        # a label without braces formats to itself whatever the brand
+        plain = "{" not in template and "}" not in template
+        base = country.memo[key] = (template, plain, rest)
+    template, plain, rest = base
+    brand = ctx.brand
+    label = template if plain else template.format_map(_Blank(brand=brand))
+    return {"label": label, "brand": brand, **rest}
 
 
 IN_COMMENTS = "in_comments"

@@ -106,8 +106,10 @@ def _label_shaped(text: str, start: int, end: int) -> bool:
 
 
 def _negated(doc, start: int, negations: frozenset[str]) -> bool:
+    # doc.lowers: the plain lower-case list, not doc[i], which builds a Token each time
+    lowers = doc.lowers
     for i in range(max(0, start - 2), start):
-        if doc[i].lower_ in negations:
+        if lowers[i] in negations:
             return True
     return False
 
@@ -118,8 +120,9 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     An @handle or the post's brand may come within three tokens; a #hashtag only right after the
     label ("Reklam #lindex"), since a trailing "#tired" names nobody.
     """
+    lexes = doc.lexes()   # the shared per-token Lex objects, not a new Token per doc[i]
     for i in range(end, min(end + 3, len(doc))):
-        tok = doc[i]
+        tok = lexes[i]
         text = tok.text
         if (text[:1] == "@" or text[:1] == "#" and i == end) and BRAND_TOKEN.match(text):
             return i + 1
@@ -154,7 +157,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             cls = entry.label_class
             if entry.context == "label" and not ref.hashtag and not _label_shaped(text, *doc.offsets(s, e)):
                 continue
-            if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc[s - 1].lower_ in articles \
+            if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc.lowers[s - 1] in articles \
                     and cls not in SPECIAL_LABEL_CLASSES \
                     and _brand_after(doc, e, brand_lower) is None:
                 continue   # "saw an ad on TV": a noun in a sentence, not a label
@@ -174,7 +177,8 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             connection.append(Evidence(_span(name, text, doc, s, e), entry.kind, ref.entry_id, ref.language,
                                        entry.strength, entry.source))
         else:  # a discount code after a code keyword
-            if s > 0 and doc[s - 1].lower_ in NOT_CODE_BEFORE or doc[e - 1].lower_ in NOT_DISCOUNT_CODES:
+            lowers = doc.lowers   # plain strings: no Token objects built
+            if s > 0 and lowers[s - 1] in NOT_CODE_BEFORE or lowers[e - 1] in NOT_DISCOUNT_CODES:
                 continue
             connection.append(Evidence(_span(name, text, doc, s, e), "discount_code", ref.entry_id,
                                        ref.language, "strong", "discount code wording"))
