@@ -1,8 +1,16 @@
-"""spaCy pipelines and matchers built from the rules' vocabularies.
+"""spaCy pipelines and the phrase matching built from the rules' vocabularies.
 
-One blank pipeline per tokenization language (no model download), each with a PhraseMatcher for
-plain phrases and a Matcher for patterns with placeholders. All vocabularies go into every
-pipeline: a German post may carry an English "#ad", and we must see it to say it is the wrong one.
+One blank spaCy pipeline per tokenization language (no model download). All vocabularies go into
+every pipeline: a German post may carry an English "#ad", and we must see it to say it is the
+wrong one.
+
+Speed (the engine must stay within a small multiple of bare tokenization): the vocabularies are
+compiled with spaCy's tokenizer and PhraseMatcher at load, and the PhraseMatcher's patterns are
+then kept as a dict keyed by each phrase's rarest word (its match order recorded). Per post, text
+is tokenized by spaCy's tokenizer one space-separated piece at a time, with the pieces cached, and
+phrases are looked up by key word. Texts where piecewise tokenization could differ from spaCy's
+(runs of spaces, special cases spanning a space) are tokenized whole. Tests check that tokens and
+matches equal spaCy's own on the corpora.
 """
 from __future__ import annotations
 
@@ -11,9 +19,8 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
-from operator import add, attrgetter, itemgetter
 from functools import reduce
-from operator import or_
+from operator import add, attrgetter, itemgetter, or_
 from typing import Iterable
 
 import spacy
