@@ -156,7 +156,8 @@ def test_check_selection_on_a_local_page(browser, service, pages):
 
     # "Copy corrected caption" puts the service's suggestion on the clipboard: paste it in a page
     result.click("#copy-corrected")
-    result.wait_for_function("document.querySelector('.copy-note').textContent.startsWith('Copied')")
+    # a locator wait, not wait_for_function: the popup's CSP forbids the eval that one polls with
+    result.locator(".copy-note").filter(has_text=re.compile(r"^Copied")).wait_for()
     page.bring_to_front()
     page.fill("#reply", "")
     page.focus("#reply")
