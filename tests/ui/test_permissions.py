@@ -11,6 +11,7 @@ ROUTES = [
     ("GET", "/", None, None),
     ("GET", "/queue", None, None),
     ("GET", "/queue/next", None, None),
+    ("POST", "/queue/decisions", None, {"action": "confirm"}),
     ("GET", "/posts/{no_wrong_language}", None, None),
     ("POST", "/posts/{no_wrong_language}/findings/{finding}/decision", None, {"action": "confirm"}),
     ("POST", "/posts/{no_wrong_language}/comments", None, {"body": "hello"}),

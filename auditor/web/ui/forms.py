@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from auditor.models import ROLES
 
@@ -33,6 +35,32 @@ class DecisionForm(FlaskForm):
     def validate_note(self, field):
         if self.action.data == "dismiss" and not (field.data or "").strip():
             raise ValidationError("Give the reason this is a false positive.")
+
+
+MAX_BULK = 1000   # posts in one bulk decision (a queue page holds 25)
+
+
+class BulkDecisionForm(FlaskForm):
+    """The queue's bulk bar: one decision for the findings shown of every ticked post."""
+    post = SelectMultipleField(coerce=int, validate_choice=False)
+    action = StringField(validators=[InputRequired("Choose a decision.")])
+    note = TextAreaField("Comment", validators=[Length(max=5000)])
+
+    def validate_post(self, field):
+        if field.errors:      # not all numbers: the coercion already said so
+            return
+        if not field.data:
+            raise ValidationError("Nothing selected: tick the posts to decide on first.")
+        if len(set(field.data)) > MAX_BULK:
+            raise ValidationError(f"Select at most {MAX_BULK} posts at once.")
+
+    def validate_action(self, field):
+        if field.data not in DECISIONS:
+            raise ValidationError(f"Unknown decision '{field.data}'; nothing was changed.")
+
+    def validate_note(self, field):
+        if self.action.data == "dismiss" and not (field.data or "").strip():
+            raise ValidationError("Give the reason these are false positives; it is recorded on every post.")
 
 
 class CommentForm(FlaskForm):

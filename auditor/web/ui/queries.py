@@ -156,6 +156,13 @@ def queue(session: Session, org_id: int, f: QueueFilters, page: int = 1, now: da
     return QueuePage(out, total, page, pages, {s: severity_counts.get(s, 0) for s in SEVERITIES}, state_counts)
 
 
+def findings_in_view(session: Session, org_id: int, f: QueueFilters, post_ids: list[int]) -> list[Finding]:
+    """The current findings of these posts that the queue shows under these filters (what a row
+    counts), locked for a decision; in post and id order."""
+    return list(session.scalars(select(Finding).where(*_finding_conditions(org_id, f), Finding.post_id.in_(post_ids))
+                                .order_by(Finding.post_id, Finding.id).with_for_update()))
+
+
 def age(now: datetime, then: datetime | None) -> str:
     if then is None:
         return ""
@@ -236,6 +243,7 @@ class Event:
 
 def timeline(session: Session, org_id: int, chain: list[PostRow]) -> list[Event]:
     """Everything that happened to every version of the post, newest first."""
+    from auditor.web.ui.decisions import split_note
     from auditor.web.ui.forms import DECISIONS
 
     post_ids = [p.id for p in chain]
@@ -253,9 +261,10 @@ def timeline(session: Session, org_id: int, chain: list[PostRow]) -> list[Event]
             (f"kept the earlier decision ({log.to_state}) after a re-audit" if log.action == CARRY_ACTION else
              f"set the state from {log.from_state} to {log.to_state}")
         who = users.get(log.user_id) or (f"API key {log.api_key_id}" if log.api_key_id else None)
-        events.append(Event(as_utc(log.created_at), "decision", who, wording, log.note, finding,
+        bulk, note = split_note(log.note) if log.action in DECISIONS else (None, log.note)
+        events.append(Event(as_utc(log.created_at), "decision", who, wording, note, finding,
                             log.to_state, finding.post_id, version_of.get(finding.post_id),
-                            {"action": log.action}))
+                            {"action": log.action, "bulk": bulk}))
     for ev in session.scalars(select(PostEvent).where(PostEvent.org_id == org_id, PostEvent.post_id.in_(post_ids))):
         title = {"comment": "commented", "reaudit": "asked for a re-audit",
                  "new_version": "entered an edited version"}.get(ev.kind, ev.kind)

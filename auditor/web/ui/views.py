@@ -14,15 +14,15 @@ from auditor.db import is_unavailable
 from auditor.errors import ServiceError
 from auditor.models import (
     COMPENSATION_RELATIONSHIP, ApiKey, Audit, Campaign, Finding, Organization, Post as PostRow, PostEvent,
-    ReviewLog, User, utcnow,
+    User, utcnow,
 )
 from auditor.posts import PostError
 from auditor.reports import render as render_report
 from auditor.reports.summary import summarize
-from auditor.web.ui import charts, queries, ui
+from auditor.web.ui import charts, decisions, queries, ui
 from auditor.web.ui.auth import admin_required, rt
 from auditor.web.ui.forms import (
-    DECISIONS, CommentForm, DecisionForm, EditForm, EmptyForm, KeyForm, UserForm,
+    DECISIONS, BulkDecisionForm, CommentForm, DecisionForm, EditForm, EmptyForm, KeyForm, UserForm,
 )
 from auditor.web.ui.highlight import Mark, segments, valid, word_diff
 
@@ -63,8 +63,8 @@ def _unexpected(exc: Exception):
     return render_template("ui/error.html", status=500, message="Unexpected error; it has been logged."), 500
 
 
-def _int(name: str) -> int | None:
-    raw = request.args.get(name, "")
+def _int(name: str, source=None) -> int | None:
+    raw = (request.args if source is None else source).get(name, "")
     return int(raw) if raw.isdigit() else None
 
 
@@ -79,21 +79,76 @@ def index():
     return redirect(url_for("ui.queue"))
 
 
-@ui.get("/queue")
-def queue():
-    review = request.args.get("review", "open")
-    severity = request.args.get("severity") or None
-    f = queries.QueueFilters(
-        campaign=_int("campaign"), influencer=_int("influencer"),
-        country=(request.args.get("country") or "").upper() or None,
-        platform=request.args.get("platform") or None, rule=request.args.get("rule") or None,
+def _queue_filters(source) -> queries.QueueFilters:
+    """The queue's filters from its query string (or from the bulk form, which carries them)."""
+    review = source.get("review", "open")
+    severity = source.get("severity") or None
+    return queries.QueueFilters(
+        campaign=_int("campaign", source), influencer=_int("influencer", source),
+        country=(source.get("country") or "").upper() or None,
+        platform=source.get("platform") or None, rule=source.get("rule") or None,
         severity=severity if severity in queries.SEVERITIES else None,
         review=review if review in queries.REVIEW_FILTERS else "open")
+
+
+@ui.get("/queue")
+def queue():
+    f = _queue_filters(request.args)
     with rt().db.session() as s:
         page = queries.queue(s, org_id(), f, _int("page") or 1)
         options = queries.filter_options(s, org_id())
     return render_template("ui/queue.html", page=page, f=f, options=options,
-                           review_filters=queries.REVIEW_FILTERS)
+                           review_filters=queries.REVIEW_FILTERS, bulk_form=BulkDecisionForm(formdata=None),
+                           decisions=DECISIONS)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@ui.post("/queue/decisions")
+def bulk_decide():
+    """One decision for the findings the queue shows of every ticked post, in one transaction.
+    Any post id not of the user's organization (or unknown) rejects the whole request."""
+    f = _queue_filters(request.form)
+    page = _int("page", request.form) or 1
+    back = redirect(url_for("ui.queue", **f.args(), **({"page": page} if page > 1 else {})))
+    form = BulkDecisionForm()
+    if not form.validate():
+        for name in ("post", "action", "note", "csrf_token"):
+            for e in getattr(form, name).errors:
+                flash(e, "error")
+        return back
+    action, post_ids = form.action.data, sorted(set(form.post.data))
+    comment = (form.note.data or "").strip() or None
+    wording = DECISIONS[action][2]
+    target = decisions.target_label(action)
+    note = decisions.bulk_note(len(post_ids), comment)
+    with rt().db.transaction() as s:
+        ours = set(s.scalars(select(PostRow.id).where(PostRow.org_id == org_id(), PostRow.id.in_(post_ids))))
+        foreign = [i for i in post_ids if i not in ours]
+        if foreign:
+            log.warning("bulk decision by user %s named posts outside org %s: %s", g.user.id, org_id(), foreign[:20])
+            one = len(foreign) == 1
+            flash(f"{_plural(len(foreign), 'selected post')} {'is' if one else 'are'} not in your organization "
+                  f"or no longer {'exists' if one else 'exist'}; nothing was changed.", "error")
+            return back
+        now = utcnow()
+        decided: dict[int, int] = {}
+        for finding in queries.findings_in_view(s, org_id(), f, post_ids):
+            if queries.state_label(finding) == target:
+                continue
+            decisions.record(s, finding, g.user.id, action, note, at=now)
+            decided[finding.post_id] = decided.get(finding.post_id, 0) + 1
+    skipped = len(post_ids) - len(decided)
+    if decided:
+        flash(f"{wording[0].upper()}{wording[1:]}: {_plural(len(decided), 'post')} decided "
+              f"({_plural(sum(decided.values()), 'finding')})."
+              + (f" {_plural(skipped, 'post')} had nothing left to decide in this view." if skipped else ""), "ok")
+    else:
+        flash(f"Nothing changed: the selected {'post has' if len(post_ids) == 1 else 'posts have'} no findings "
+              "in this view that are not already in that state.", "info")
+    return back
 
 
 @ui.get("/queue/next")
@@ -197,16 +252,13 @@ def decide(post_id: int, finding_id: int):
             for e in errors:
                 flash(e, "error")
         return _back_to_post(post_id, f"finding-{finding_id}")
-    state, _, wording = DECISIONS[form.action.data]
+    wording = DECISIONS[form.action.data][2]
     note = (form.note.data or "").strip() or None
     with rt().db.transaction() as s:
         finding = queries.owned(s, Finding, org_id(), finding_id)
         if finding.post_id != post_id:
             abort(404)
-        s.add(ReviewLog(org_id=org_id(), finding_id=finding.id, user_id=g.user.id, action=form.action.data,
-                        from_state=finding.review_state, to_state=state, note=note))
-        finding.review_state = state
-        finding.fix_requested_at = utcnow() if form.action.data == "request_fix" else None
+        decisions.record(s, finding, g.user.id, form.action.data, note)
         rule = finding.rule_id
     flash(f"{rule}: {wording}.", "ok")
     return _back_to_post(post_id, f"finding-{finding_id}")

@@ -4,6 +4,7 @@ const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
 function typing(event) {
   const t = event.target;
+  if (t && t.tagName === "INPUT" && ["checkbox", "radio"].includes(t.type)) return false;   // keys still work
   return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
 }
 
@@ -33,7 +34,78 @@ const rows = $$("table.queue tr[data-href]");
 const queue = rows.length ? selectable(rows, (row) => { window.location.href = row.dataset.href; }) : null;
 if (queue) {
   queue.select(0, false);
-  rows.forEach((row) => row.addEventListener("dblclick", () => { window.location.href = row.dataset.href; }));
+  rows.forEach((row) => row.addEventListener("dblclick", (e) => {
+    if (!e.target.closest("td.check")) window.location.href = row.dataset.href;
+  }));
+}
+
+// -- bulk decisions: tick posts, one decision for all of them ------------------------------------
+const bulk = $("form#bulk");
+const picks = bulk ? $$("input[name=post]", bulk) : [];
+const selectAll = $("#select-all");
+function bulkRefresh() {
+  if (!bulk) return;
+  const n = picks.filter((p) => p.checked).length;
+  picks.forEach((p) => p.closest("tr").classList.toggle("checked", p.checked));
+  if (selectAll) {
+    selectAll.checked = n > 0 && n === picks.length;
+    selectAll.indeterminate = n > 0 && n < picks.length;
+  }
+  $(".bulk-bar", bulk).classList.toggle("idle", n === 0);
+  $("[data-bulk-count]", bulk).textContent = n ? `${n} post${n === 1 ? "" : "s"} selected` : "Select posts";
+  $("[data-bulk-hint]", bulk).hidden = n > 0;
+  if (n) $("[data-bulk-error=none]", bulk).hidden = true;
+}
+function toggleAll(on) {
+  picks.forEach((p) => { p.checked = on; });
+  bulkRefresh();
+}
+if (bulk) {
+  picks.forEach((p) => p.addEventListener("change", bulkRefresh));
+  // the whole cell is the target, not only the little box
+  $$("td.check", bulk).forEach((td) => td.addEventListener("click", (e) => {
+    if (e.target === td) { const box = $("input", td); box.checked = !box.checked; bulkRefresh(); }
+  }));
+  if (selectAll) selectAll.addEventListener("change", () => toggleAll(selectAll.checked));
+  const note = $("#bulk-note", bulk);
+  bulk.addEventListener("submit", (e) => {
+    const action = e.submitter && e.submitter.value;
+    $$("[data-bulk-error]", bulk).forEach((el) => { el.hidden = true; });
+    if (!picks.some((p) => p.checked)) {
+      e.preventDefault();
+      $("[data-bulk-error=none]", bulk).hidden = false;
+      return;
+    }
+    if (action === "dismiss" && !note.value.trim()) {
+      e.preventDefault();
+      $("[data-bulk-error=reason]", bulk).hidden = false;
+      note.dataset.pending = "dismiss";
+      note.focus();
+    }
+  });
+  note.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !((e.ctrlKey || e.metaKey) && note.dataset.pending)) {
+      e.preventDefault();   // Enter in the comment must not apply the first decision by accident
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      $(`button[value=${note.dataset.pending}]`, bulk).click();
+    }
+  });
+  bulkRefresh();   // a reload (or the back button) may keep boxes ticked
+}
+
+function bulkDecide(action) {
+  const button = bulk && $(`button[value=${action}]`, bulk);
+  if (!button || !picks.some((p) => p.checked)) return false;
+  const note = $("#bulk-note", bulk);
+  if (action === "dismiss" && !note.value.trim()) {
+    $("[data-bulk-error=reason]", bulk).hidden = false;
+    note.dataset.pending = "dismiss";
+    note.focus();
+  } else {
+    button.focus();   // Enter applies it: one key never decides many posts by itself
+  }
+  return true;
 }
 $$("select[data-autosubmit]").forEach((sel) => sel.addEventListener("change", () => sel.form.submit()));
 
@@ -115,13 +187,18 @@ document.addEventListener("keydown", (e) => {
     case "k": list && list.prev(); break;
     case "Enter": if (queue && !e.target.closest("a, button")) { queue.open(); } else return; break;
     case "/": { const first = $("#filters select"); if (first) first.focus(); else return; break; }
-    case "c": decide("confirm"); break;
-    case "d": decide("dismiss"); break;
-    case "r": decide("request_fix"); break;
-    case "f": decide("resolve"); break;
+    case "c": if (!bulkDecide("confirm")) decide("confirm"); break;
+    case "d": if (!bulkDecide("dismiss")) decide("dismiss"); break;
+    case "r": if (!bulkDecide("request_fix")) decide("request_fix"); break;
+    case "f": if (!bulkDecide("resolve")) decide("resolve"); break;
+    case "A": if (bulk) toggleAll(!picks.every((p) => p.checked)); else return; break;
     case "n": { const c = $("#comment-body"); if (c) c.focus(); else return; break; }
     case "u": { const back = $("[data-key=u]"); if (back) back.click(); else return; break; }
-    case "x": { const next = $("[data-key=x]"); if (next) next.click(); else return; break; }
+    case "x": {
+      const row = queue && queue.current();
+      if (row && bulk) { const box = $("input[name=post]", row); box.checked = !box.checked; bulkRefresh(); break; }
+      const next = $("[data-key=x]"); if (next) next.click(); else return; break;
+    }
     case "?": help && (help.open ? help.close() : help.showModal()); break;
     default: return;
   }
