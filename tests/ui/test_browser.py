@@ -236,3 +236,66 @@ def test_admin_page(page, server):
     page.click("text=Admin")
     page.wait_for_selector("text=API keys")
     shot(page, "08-admin")
+
+
+def test_bulk_dismiss_from_the_queue(page, server):
+    """Tick two posts (mouse and keyboard), dismiss both with one reason, see the flash on the same
+    filtered queue and a bulk entry in each post's timeline."""
+    base, world = server
+    sign_in(page, base, "rev@acme.test")
+    page.goto(f"{base}/queue?platform=tiktok")
+    ready(page)
+    bar = page.locator(".bulk-bar")
+    assert "None selected" in bar.inner_text()
+    height = bar.bounding_box()["height"]
+    page.click(".bulk-bar button[value=confirm]")                 # nothing ticked: said so, nothing sent
+    assert bar.locator("[data-bulk-error=none]").is_visible()
+    assert "/queue?platform=tiktok" in page.url
+
+    boxes = page.locator("table.queue input[name=post]")
+    page.check("#select-all")                                     # the whole page, and back
+    assert boxes.count() >= 2 and all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    assert f"{boxes.count()} posts selected" in bar.inner_text()
+    page.keyboard.press("Shift+A")
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+
+    a, b = world.ids["gb_script"], world.ids["gb_gifted"]
+    page.check(f"input[name=post][value='{a}']")                  # one with the mouse ...
+    rows = page.locator("table.queue tr.row")
+    index = [rows.nth(i).get_attribute("data-href") for i in range(rows.count())].index(f"/posts/{b}")
+    page.locator("body").focus()
+    for _ in range(index):                                        # ... one with the keyboard: j to it, x ticks
+        page.keyboard.press("j")
+    while "selected" not in (rows.nth(index).get_attribute("class") or ""):
+        page.keyboard.press("k")
+    page.keyboard.press("x")
+    assert page.is_checked(f"input[name=post][value='{b}']")
+    assert "2 posts selected" in bar.inner_text()
+    assert page.locator("table.queue tr.row.checked").count() == 2
+    assert bar.bounding_box()["height"] == height                # the table does not jump when ticking
+    shot(page, "09-queue-bulk")
+
+    page.keyboard.press("d")                                      # dismiss needs the reason first
+    note = page.locator("#bulk-note")
+    assert note.evaluate("el => el === document.activeElement")
+    assert bar.locator("[data-bulk-error=reason]").is_visible()
+    note.type("Gifting is disclosed on screen in both videos")
+    shot(page, "10-queue-bulk-reason")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    ready(page)
+    assert "platform=tiktok" in page.url
+    flash = page.locator(".flash-ok").inner_text()
+    assert "Dismissed as a false positive: 2 posts decided" in flash
+    for post_id in (a, b):
+        assert page.locator(f"input[name=post][value='{post_id}']").count() == 0   # left the open queue
+    shot(page, "11-queue-after-bulk")
+
+    for post_id in (a, b):
+        page.goto(f"{base}/posts/{post_id}")
+        ready(page)
+        entry = page.locator("#timeline li.ev-dismiss").first
+        text = entry.inner_text()
+        assert "rev@acme.test" in text and "dismissed as a false positive" in text
+        assert "bulk · 2 posts" in text and "Gifting is disclosed on screen in both videos" in text
+    shot(page, "12-post-bulk-timeline")

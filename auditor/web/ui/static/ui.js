@@ -52,8 +52,7 @@ function bulkRefresh() {
     selectAll.indeterminate = n > 0 && n < picks.length;
   }
   $(".bulk-bar", bulk).classList.toggle("idle", n === 0);
-  $("[data-bulk-count]", bulk).textContent = n ? `${n} post${n === 1 ? "" : "s"} selected` : "Select posts";
-  $("[data-bulk-hint]", bulk).hidden = n > 0;
+  $("[data-bulk-count]", bulk).textContent = n ? `${n} post${n === 1 ? "" : "s"} selected` : "None selected";
   if (n) $("[data-bulk-error=none]", bulk).hidden = true;
 }
 function toggleAll(on) {
@@ -61,7 +60,10 @@ function toggleAll(on) {
   bulkRefresh();
 }
 if (bulk) {
-  picks.forEach((p) => p.addEventListener("change", bulkRefresh));
+  picks.forEach((p, j) => {
+    p.addEventListener("change", bulkRefresh);
+    if (queue) p.addEventListener("focus", () => queue.select(j, false));   // one cursor: Tab and j/k agree
+  });
   // the whole cell is the target, not only the little box
   $$("td.check", bulk).forEach((td) => td.addEventListener("click", (e) => {
     if (e.target === td) { const box = $("input", td); box.checked = !box.checked; bulkRefresh(); }
@@ -83,6 +85,7 @@ if (bulk) {
       note.focus();
     }
   });
+  note.addEventListener("input", () => { if (note.value.trim()) $("[data-bulk-error=reason]", bulk).hidden = true; });
   note.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !((e.ctrlKey || e.metaKey) && note.dataset.pending)) {
       e.preventDefault();   // Enter in the comment must not apply the first decision by accident
