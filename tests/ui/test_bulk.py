@@ -35,7 +35,8 @@ def all_logs(runtime) -> int:
 
 def flashes(client: UiClient, location: str) -> list[tuple[str, str]]:
     page = client.get(location).text
-    return [(kind, htmllib.unescape(text)) for kind, text in re.findall(r'<p class="flash flash-(\w+)">([^<]*)</p>', page)]
+    found = re.findall(r'<p class="flash flash-(\w+)">([^<]*)</p>', page)
+    return [(kind, htmllib.unescape(text)) for kind, text in found]
 
 
 def query_of(location: str) -> tuple[str, dict]:
@@ -74,7 +75,8 @@ def test_bulk_dismiss_logs_every_post_like_a_single_decision(reviewer, runtime, 
     entries = logs(runtime, (f.id for f in before))
     assert len(entries) == len(before) and {e.finding_id for e in entries} == {f.id for f in before}
     for e in entries:                     # who, what, from/to, when, and that it was a bulk action
-        assert (e.user_id, e.action, e.from_state, e.to_state) == (world.ids["reviewer"], "dismiss", "open", "dismissed")
+        assert (e.user_id, e.action, e.from_state, e.to_state) == \
+            (world.ids["reviewer"], "dismiss", "open", "dismissed")
         assert e.note == f"[bulk decision on 2 posts] {reason}" and e.org_id == world.acme.id
     assert len({e.created_at for e in entries}) == 1                 # one decision, one moment
 
@@ -176,7 +178,8 @@ def test_a_post_of_another_organization_rejects_the_whole_request(reviewer, runt
 def test_another_organization_cannot_decide_our_posts(outsider, runtime, world):
     ours = [world.ids["gb_script"], world.ids["no_wrong_language"]]
     r = outsider.form("/queue", BULK, {"post": [str(i) for i in ours], "action": "dismiss", "note": "x"})
-    assert any("2 selected posts are not in your organization" in t for _, t in flashes(outsider, r.headers["Location"]))
+    shown = flashes(outsider, r.headers["Location"])
+    assert any("2 selected posts are not in your organization" in t for _, t in shown)
     assert all(f.review_state == "open" for f in current_findings(runtime, *ours))
     assert not logs(runtime, (f.id for f in current_findings(runtime, *ours)))
 
