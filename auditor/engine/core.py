@@ -74,9 +74,12 @@ class Engine:
         return self._tokenization[post.countries[0]] if post.countries else "en"
 
     @staticmethod
-    def _strength(known: tuple[str, ...], detected: tuple, relationship: tuple[str, ...]) -> str:
-        """strong: a known connection or a strong cue; weak: only weak cues (and none denied)."""
-        if known:
+    def _strength(known: tuple[str, ...], detected: tuple, relationship: tuple[str, ...],
+                  platform_label: bool | None = None) -> str:
+        """strong: a known connection, a strong cue, or the platform's paid-partnership label switched
+        on (the creator has declared the commercial content, regulations.md P1-P7 and s.0 item 4: the
+        label is "a signal, not a pass"); weak: only weak cues (and none denied)."""
+        if known or platform_label is True:
             return "strong"
         strengths = {e.strength for e in detected}
         if "strong" in strengths:
@@ -93,7 +96,8 @@ class Engine:
 
         known = tuple(r for r in post.relationship if r != "none") if post.relationship else ()
         detected = tuple(signals.connection)
-        connection = Connection(self._strength(known, detected, post.relationship), known, detected)
+        connection = Connection(self._strength(known, detected, post.relationship, post.platform_label),
+                                known, detected)
 
         candidates, needs_language = self._audience(post.countries, countries)
         needed = needs_language and bool(signals.labels)

@@ -163,7 +163,18 @@ def before_fold(ctx: PostContext, hit: LabelHit) -> bool:
 
 def offset_from_start(ctx: PostContext, hit: LabelHit) -> int:
     text = ctx.post.text
-    return hit.start - (len(text) - len(text.lstrip()))
+    offset = hit.start - (len(text) - len(text.lstrip()))
+    if offset > 0 and ctx.platform is not None and ctx.platform.spec.title_line \
+            and ctx.post.format in VIDEO_FORMATS:
+        # a video's title line is shown apart from its description: a label opening the
+        # description stands at the start of it (regulations.md P3; s.9/s.11/s.20 "at the start")
+        title_end = text.find("\n", len(text) - len(text.lstrip()))
+        if 0 <= title_end < hit.start:
+            rest = text[title_end:]
+            description = title_end + len(rest) - len(rest.lstrip())
+            if hit.start >= description:
+                return min(offset, hit.start - description)
+    return offset
 
 
 def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool:

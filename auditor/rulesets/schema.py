@@ -452,6 +452,9 @@ class PlatformFile(Strict):
     # a live stream's title stays next to the stream for its whole length (Twitch, YouTube), so an
     # accepted label in it is a continuous disclosure for `live` rules with title_counts
     live_title_shown: bool = False
+    # the text of a video opens with its title line, shown above the description and apart from it
+    # (YouTube): `start` placement counts from the start of the description as well as of the text
+    title_line: bool = False
     rules: tuple[PlatformRule, ...] = ()
 
     @field_validator("platform")
