@@ -24,13 +24,18 @@ ROUTES = [
     ("POST", "/campaigns/{campaign}/close", "admin", {}),
     ("GET", "/campaigns/{campaign}/report", None, None),
     ("GET", "/campaigns/{campaign}/report.csv", None, None),
+    ("GET", "/account", None, None),
+    ("POST", "/account", None, {"current_password": "x", "new_password": "long enough pw",
+                                "confirm_password": "long enough pw"}),
     ("GET", "/admin", "admin", None),
     ("POST", "/admin/users", "admin", {"email": "new@acme.test", "password": "long enough pw", "role": "reviewer"}),
     ("POST", "/admin/users/{reviewer}/active", "admin", {}),
+    ("POST", "/admin/users/{reviewer}/reset", "admin", {}),
     ("POST", "/admin/keys", "admin", {"name": "k", "read": "y"}),
     ("POST", "/admin/keys/{key}/revoke", "admin", {}),
 ]
-PUBLIC = {"/login", "/logout", "/ui/static/<path:filename>", "/static/<path:filename>"}
+# /reset/<token>: the token is the credential (tests/ui/test_account.py)
+PUBLIC = {"/login", "/logout", "/reset/<token>", "/ui/static/<path:filename>", "/static/<path:filename>"}
 
 
 def fill(path: str, ids: dict) -> str:

@@ -35,4 +35,4 @@ def _setup(state) -> None:
     filters.register(app)
 
 
-from auditor.web.ui import auth, views  # noqa: E402,F401 - register routes
+from auditor.web.ui import account, auth, views  # noqa: E402,F401 - register routes

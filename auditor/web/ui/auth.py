@@ -87,7 +87,7 @@ def rt():
     return current_app.extensions["auditor"]
 
 
-PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
+PUBLIC_ENDPOINTS = {"ui.login", "ui.static", "ui.reset_password"}   # a reset link is its own credential
 
 
 @ui.before_request

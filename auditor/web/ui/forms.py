@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
+from auditor.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from auditor.models import ROLES
 
 DECISIONS = {
@@ -78,8 +79,31 @@ class EditForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1000)])
+    password = PasswordField("Password", validators=[
+        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)])
     role = SelectField("Role", choices=list(ROLES), default="reviewer")
+
+
+def _new_password_fields():
+    """New password twice; the strength rule is accounts.check_password_strength (as for new users)."""
+    new = PasswordField("New password", validators=[
+        InputRequired("Choose a new password."),
+        Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+               message=f"Use at least {MIN_PASSWORD_LENGTH} characters.")])
+    confirm = PasswordField("New password again", validators=[
+        InputRequired("Type the new password again."), EqualTo("new_password", "The two new passwords differ.")])
+    return new, confirm
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[
+        InputRequired("Give your current password."), Length(max=MAX_PASSWORD_LENGTH)])
+    new_password, confirm_password = _new_password_fields()
+
+
+class SetPasswordForm(FlaskForm):
+    """The page a reset link opens."""
+    new_password, confirm_password = _new_password_fields()
 
 
 class KeyForm(FlaskForm):

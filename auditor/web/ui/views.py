@@ -467,12 +467,13 @@ def report_export(campaign_id: int, fmt: str):
 
 # -- administration ----------------------------------------------------------------------------------
 
-def _admin_page(user_form=None, key_form=None, new_secret=None, status=200):
+def _admin_page(user_form=None, key_form=None, new_secret=None, new_reset=None, status=200, headers=None):
     with rt().db.session() as s:
         users = s.scalars(select(User).where(User.org_id == org_id()).order_by(User.email)).all()
         keys = s.scalars(select(ApiKey).where(ApiKey.org_id == org_id()).order_by(ApiKey.id.desc())).all()
     return render_template("ui/admin.html", users=users, keys=keys, user_form=user_form or UserForm(),
-                           key_form=key_form or KeyForm(), new_secret=new_secret, empty_form=EmptyForm()), status
+                           key_form=key_form or KeyForm(), new_secret=new_secret, new_reset=new_reset,
+                           empty_form=EmptyForm()), status, headers or {}
 
 
 @ui.get("/admin")
