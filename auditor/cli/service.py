@@ -165,6 +165,60 @@ def users_create(org_name: str, email: str, role: str, password_stdin: bool) -> 
     click.echo(f"created {user.role} {user.email} (id {user.id})")
 
 
+@users.command("list")
+@click.option("--org", "org_name", help="Only this organization.")
+def users_list(org_name: str | None) -> None:
+    """One line per user: id, e-mail, role, organization, state."""
+    from sqlalchemy import select
+
+    from auditor.accounts import get_org
+    from auditor.models import Organization, User
+
+    def action(session):
+        q = select(User, Organization.name).join(Organization, Organization.id == User.org_id) \
+            .order_by(Organization.name, User.email)
+        if org_name:
+            q = q.where(User.org_id == get_org(session, org_name).id)
+        return session.execute(q).all()
+    for user, org in _db_or_exit(action):
+        click.echo(f"{user.id}\t{user.email}\t{user.role}\t{org}\t{'active' if user.active else 'deactivated'}")
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+@users.command("reset-password")
+@click.argument("email")
+@click.option("--base-url", help="Where the review UI is reached, e.g. https://auditor.example.com "
+              f"(default: AUDITOR_SERVER_URL, else {DEFAULT_BASE_URL}).")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True, max=24 * 7), default=24, show_default=True,
+              help="The link expires after this many hours.")
+def users_reset_password(email: str, base_url: str | None, hours: float) -> None:
+    """Print a one-time link that sets a new password for EMAIL (e.g. for an admin locked out).
+
+    Earlier links for the user stop working; the password itself changes only when the link is used.
+    """
+    from sqlalchemy import select
+
+    from auditor.accounts import AccountError, create_reset
+    from auditor.models import User
+
+    base = (base_url or settings().server_url or DEFAULT_BASE_URL).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        fail(f"--base-url {base!r} is not an http(s) URL", "e.g. --base-url https://auditor.example.com")
+
+    def action(session):
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise AccountError("not_found", f"no user {email!r} (see `auditor users list`)")
+        new = create_reset(session, user, hours=hours)
+        return user.email, new.token, new.reset.expires_at
+    address, token, expires = _db_or_exit(action)
+    click.echo(f"one-time password reset link for {address}, valid until {expires:%Y-%m-%d %H:%M} UTC; "
+               "hand it over privately (it works once; earlier links no longer work):", err=True)
+    click.echo(f"{base}/reset/{token}")
+
+
 # -- worker and recovery ------------------------------------------------------------------------
 
 def worker_main(argv: list[str] | None = None) -> int:
