@@ -72,11 +72,17 @@ def is_plain(pattern: str) -> bool:
     return not re.search(r"[{}|()]", pattern)
 
 
+def _tag_char(c: str) -> bool:
+    # a letter, digit or "_", or a combining mark: the vowel signs of Devanagari and other Indic
+    # scripts ("विज्ञापन") are marks, not \w, yet part of the word and of the hashtag
+    return c.isalnum() or c == "_" or unicodedata.category(c)[0] == "M"
+
+
 def hashtag_form(term: str) -> str | None:
     compact = re.sub(r"[\s\-']", "", term.lower())
     if compact.startswith("#"):
         return None
-    return "#" + compact if re.fullmatch(r"\w+", compact) else None
+    return "#" + compact if compact and all(_tag_char(c) for c in compact) else None
 
 
 def term_variants(term: str, hashtags: bool) -> list[str]:

@@ -36,3 +36,19 @@ def test_youtube_label_opening_the_description_is_at_the_start(audit):
     ig = audit(text="Jag testade Sveriges billigaste robotdammsugare\n\nReklam för Dammfri AB", countries=["SE"],
                platform="instagram", brand="Dammfri")
     assert "se.placement.start" in rule_ids(ig)
+
+
+def test_devanagari_hashtag_label(audit):
+    # "#विज्ञापन": Devanagari vowel signs are combining marks, not \w; the hashtag is still one word
+    from auditor.engine.nlp import hashtag_form
+    assert hashtag_form("विज्ञापन") == "#विज्ञापन"
+    assert hashtag_form("reklame for") == "#reklamefor"
+    assert hashtag_form("don't") == "#dont"
+    assert hashtag_form("a.b") is None
+    v = audit(text="#विज्ञापन इस गर्मी @kesarkulfi की नई मैंगो कुल्फी ज़रूर ट्राई करें 🥭", countries=["IN"],
+              platform="instagram", relationship=["paid"])
+    assert [d.evidence.entry for d in v.disclosures] == ["hi.vigyapan"]
+    assert v.status == "compliant"
+    # the bare word in a sentence is still not a label ("saw an ad on TV")
+    tv = audit(text="कल टीवी पर विज्ञापन देखा, बहुत मज़ेदार था", countries=["IN"], platform="instagram")
+    assert not tv.disclosures
