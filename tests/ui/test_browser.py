@@ -299,3 +299,64 @@ def test_bulk_dismiss_from_the_queue(page, server):
         assert "rev@acme.test" in text and "dismissed as a false positive" in text
         assert "bulk · 2 posts" in text and "Gifting is disclosed on screen in both videos" in text
     shot(page, "12-post-bulk-timeline")
+
+
+def test_admin_resets_a_password_and_the_user_sets_it(page, browser, server):
+    """No e-mail: the admin adds a person, makes a reset link for them on the Admin page and hands it
+    over; the person opens it in their own browser, sets a password and signs in with it."""
+    base, _ = server
+    sign_in(page, base, "admin@acme.test")
+    page.goto(f"{base}/admin")
+    ready(page)
+    page.fill("#u-email", "kim@acme.test")
+    page.fill("#u-password", "temporary password")
+    with page.expect_navigation():
+        page.click("form[action$='/admin/users'] button[type=submit]")
+    row = page.locator("table.list tr", has_text="kim@acme.test")
+    with page.expect_navigation():
+        row.locator("button", has_text="Reset password").click()
+    ready(page)
+    box = page.locator("#reset-link")
+    assert "kim@acme.test" in box.inner_text() and "shown only once" in box.inner_text()
+    link = box.locator("code").inner_text().strip()
+    assert link.startswith(f"{base}/reset/")
+    shot(page, "13-admin-reset-link")
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})   # the person's own browser
+    context.route(lambda url: not url.startswith(base), lambda route: route.abort("blockedbyclient"))
+    user = context.new_page()
+    user.set_default_timeout(15000)
+    errors = []
+    user.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        user.goto(link)
+        assert "kim@acme.test" in user.inner_text("form")
+        user.fill("#new-password", "kims own passphrase")
+        user.fill("#confirm-password", "kims own passphrase!")      # a typo first
+        with user.expect_navigation():
+            user.click("button[type=submit]")
+        assert "The two new passwords differ." in user.inner_text("form")
+        shot(user, "14-reset-mismatch")
+        user.fill("#new-password", "kims own passphrase")
+        user.fill("#confirm-password", "kims own passphrase")
+        with user.expect_navigation():
+            user.click("button[type=submit]")
+        user.wait_for_url("**/login")
+        assert "Sign in with it" in user.locator(".flash-ok").inner_text()
+        shot(user, "15-reset-done-login")
+        user.fill("#email", "kim@acme.test")
+        user.fill("#password", "kims own passphrase")
+        with user.expect_navigation():
+            user.click("button[type=submit]")
+        user.wait_for_url("**/queue")
+        assert "kim@acme.test" in user.inner_text("header.topbar")
+        user.click("header.topbar a.email")
+        user.wait_for_url("**/account")
+        assert "Change password" in user.inner_text("main")
+        shot(user, "16-account")
+        user.goto(link)                                             # the link worked once
+        assert "not valid" in user.inner_text("main")
+        shot(user, "17-reset-link-used")
+    finally:
+        context.close()
+    assert not errors, errors
