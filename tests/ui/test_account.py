@@ -35,8 +35,8 @@ def set_via_link(client, token: str, new=NEW, again=None):
     page = client.get(f"/reset/{token}")
     if page.status_code != 200:              # a dead link has no form: post with the sign-in page's token
         page = client.get("/login")
-    return client.post(f"/reset/{token}", data={"new_password": new, "confirm_password": new if again is None else again,
-                                                "csrf_token": csrf_token(page.text)})
+    return client.post(f"/reset/{token}", data={"new_password": new, "csrf_token": csrf_token(page.text),
+                                                "confirm_password": new if again is None else again})
 
 
 def user_row(runtime, email: str) -> User:

@@ -98,5 +98,6 @@ def reset_password(token: str):
                 flash("Your password is set. Sign in with it.", "ok")
                 return redirect(url_for("ui.login"))
         status = 422
-    return render_template("ui/reset.html", form=form, email=email, min_length=accounts.MIN_PASSWORD_LENGTH), status, NO_STORE
+    page = render_template("ui/reset.html", form=form, email=email, min_length=accounts.MIN_PASSWORD_LENGTH)
+    return page, status, NO_STORE
 
