@@ -276,6 +276,13 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
     if platform_ok:
         findings.extend(_video(ctx, country, rules, refs, values, accepted, platform_ok))
+        # the platform's label is shown on the video (and through a live stream), but it is not
+        # spoken: where the country wants the disclosure said in the video or repeated in a live stream
+        # (IN "audio and video", NL "spoken regularly", regulations.md s.16, s.8, s.0 item 3), the
+        # transcript is still checked - a review at most, since the visual part is there
+        if _speaks(post):
+            spoken = _video(ctx, country, rules, refs, values, accepted, False, video_only=True)
+            findings.extend(_cap_finding(f, "warning") for f in spoken)
         return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
 
     if in_comments and not any(s in ("weak", "wrong_language") for _, s in ad_hits):
@@ -295,6 +302,12 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         for rule in rules("platform_label"):
             severity = rule.severity if stance == "insufficient" else rule.unknown_severity
             findings.append(_finding(rule, country, refs, v, connection_spans, severity, label))
+        if _speaks(post):
+            # the platform's label is on the video, not said in it: the video and live rules still
+            # judge what is spoken (any label counts as said); while the platform label may count
+            # (stance not "insufficient"), a review at most
+            spoken = _video(ctx, country, rules, refs, values, [h for h, _ in ad_hits], False, video_only=True)
+            findings.extend(spoken if stance == "insufficient" else (_cap_finding(f, "warning") for f in spoken))
     elif by_status.get("weak"):
         hs = by_status["weak"]
         reported = hs
@@ -385,6 +398,28 @@ def _in_comments(ctx, country, rules, refs, values_fn, hits) -> list[Finding]:
             severity = rule.severity if ctx.connection.strength == "strong" else rule.weak_severity
             out.append(_finding(rule, country, refs, values, spans, severity, values["label"]))
     return out
+
+
+# bracketed stage directions of a transcript: "[music]", "[on-screen: ...]", "[0:02]"
+STAGE_RE = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+
+
+def _speaks(post: Post) -> bool:
+    """Does the video's transcript have speech, not only stage directions ("[music]")?"""
+    transcript = post.transcript
+    return bool(transcript) and post.format in VIDEO_FORMATS and \
+        WORDS_RE.search(STAGE_RE.sub(" ", transcript)) is not None
+
+
+WORDS_RE = re.compile(r"[^\W\d_]{2,}")
+
+
+def _cap_finding(f: Finding, at_most: str) -> Finding:
+    severity = _cap(f.severity, at_most)
+    if severity == f.severity:
+        return f
+    return Finding(rule_id=f.rule_id, country=f.country, severity=severity, message=f.message, fix=f.fix,
+                   evidence=f.evidence, references=f.references, confidence=f.confidence, fix_label=f.fix_label)
 
 
 def _weak_capped(findings: list[Finding], strength: str, start: int) -> list[Finding]:

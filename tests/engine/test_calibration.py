@@ -52,3 +52,29 @@ def test_devanagari_hashtag_label(audit):
     # the bare word in a sentence is still not a label ("saw an ad on TV")
     tv = audit(text="कल टीवी पर विज्ञापन देखा, बहुत मज़ेदार था", countries=["IN"], platform="instagram")
     assert not tv.disclosures
+
+
+def test_platform_label_is_not_spoken(audit):
+    # IN: the YouTube tag is an accepted label (ASCI), but DoCA wants video disclosures in audio too
+    talk = dict(text="Nebula N5 full review\n\nBuy: https://nebulamobile.example/n5", countries=["IN"],
+                platform="youtube", format="video", platform_label=True, brand="Nebula Mobile")
+    v = audit(transcript="Namaste dosto! Aaj hum baat karenge Nebula N5 ki. Camera ekdum mast hai.", **talk)
+    assert "in.video.in_video" in rule_ids(v) and v.status == "needs_review"
+    said = audit(transcript="Yeh video Nebula ke saath paid partnership hai. Camera ekdum mast hai.", **talk)
+    assert said.status == "compliant"
+    # a reel with music only has nothing spoken to disclose in
+    music = audit(text="Monsoon ready @rainyday_in jacket", countries=["IN"], platform="instagram", format="reel",
+                  platform_label=True, relationship=["paid"], transcript="[on-screen: monsoon ready] [music]")
+    assert music.status == "compliant"
+
+
+def test_live_with_platform_label_still_needs_spoken_repeats(audit):
+    # NL: in a live the sponsor must be said regularly (s.8); Twitch's label shows throughout: review
+    post = dict(text="Zaterdag-stream: Elden Ring no-hit run | !muis", countries=["NL"], platform="twitch",
+                format="live", relationship=["paid"], brand="Klikmuis",
+                transcript="[0:01] Deze stream wordt gesponsord door Klikmuis! [2:40:00] die Klikmuis Pro is "
+                           "echt strak, !muis voor de link [4:55:00] bedankt voor het kijken")
+    on = audit(platform_label=True, **post)
+    assert "nl.live.repeated" in rule_ids(on) and on.status == "needs_review"
+    off = audit(**post)
+    assert off.status == "violation"
