@@ -7,6 +7,7 @@ from auditor.engine.links import LinkClassifier
 from auditor.engine.nlp import Pipelines
 from auditor.engine.signals import analyze_post
 from auditor.rulesets.model import RuleSet
+from auditor.rulesets.schema import TOPIC_KINDS
 from auditor.types import (
     Connection, Disclosure, Finding, Post, Verdict, status_of,
 )
@@ -81,7 +82,7 @@ class Engine:
         label is "a signal, not a pass"); weak: only weak cues (and none denied)."""
         if known or platform_label is True:
             return "strong"
-        strengths = {e.strength for e in detected}
+        strengths = {e.strength for e in detected if e.kind not in TOPIC_KINDS}
         if "strong" in strengths:
             return "strong"
         if "none" not in relationship and "weak" in strengths and "negative" not in strengths:

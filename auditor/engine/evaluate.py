@@ -8,7 +8,7 @@ from typing import Any
 
 from auditor.engine.signals import LabelHit, PostSignals
 from auditor.rulesets.model import CountryPolicy, PlatformPolicy
-from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES
+from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES, TOPIC_KINDS
 from auditor.types import RELATIONSHIPS, VIDEO_FORMATS, Connection, Finding, Language, Post, Span
 
 RANK = {"accepted": 3, "weak": 2, "wrong_language": 1, "rejected": 0}
@@ -259,6 +259,8 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     if strength == "none":
         return CountryOutcome(findings, statuses, None)
     special_count = len(findings)
+    restricted = _restricted(ctx, country, rules, refs, values)
+    findings.extend(restricted)
 
     accepted = [h for h, s in ad_hits if s == "accepted"]
     stance = ctx.platform.label_alone(country.code) if ctx.platform else "unknown"
@@ -286,7 +288,8 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
 
     if in_comments and not any(s in ("weak", "wrong_language") for _, s in ad_hits):
-        return CountryOutcome(_weak_capped(_in_comments(ctx, country, rules, refs, values, in_comments),
+        return CountryOutcome(_weak_capped(findings[:special_count] + restricted
+                                           + _in_comments(ctx, country, rules, refs, values, in_comments),
                                            strength, special_count), statuses, values()["label"])
 
     by_status: dict[str, list[LabelHit]] = {}
@@ -294,7 +297,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         by_status.setdefault(s, []).append(h)
     found = lambda hs: ", ".join(f"'{h.evidence.span.text}'" for h in hs)  # noqa: E731
     connection_spans = [e.span for e in ctx.connection.detected if e.strength == "strong"][:3] or \
-        [e.span for e in ctx.connection.detected if e.strength == "weak"][:3]
+        [e.span for e in ctx.connection.detected if e.strength == "weak" and e.kind not in TOPIC_KINDS][:3]
     v = values()
     fix_label = label = v["label"]
     reported: list[LabelHit] = []
@@ -412,6 +415,17 @@ def _speaks(post: Post) -> bool:
 
 
 WORDS_RE = re.compile(r"[^\W\d_]{2,}")
+
+
+def _restricted(ctx, country, rules, refs, values_fn) -> list[Finding]:
+    """Commercial content promoting a product the country bans influencers from promoting."""
+    out = []
+    for rule in rules("restricted_product"):
+        hits = [e for e in ctx.connection.detected if e.kind in TOPIC_KINDS and e.entry in rule.topics]
+        if hits:
+            out.append(_finding(rule, country, refs, {**values_fn(), "found": ", ".join(
+                f"'{e.span.text}'" for e in hits[:3])}, [e.span for e in hits[:3]]))
+    return out
 
 
 def _cap_finding(f: Finding, at_most: str) -> Finding:

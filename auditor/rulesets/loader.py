@@ -214,6 +214,11 @@ def _cross_check(vocabularies, countries, platforms, files, errors, line_maps) -
             if not rule.id.startswith(prefix):
                 errors.append(RuleError(path, at(path, "rules", i, "id"), f"rule id must start with {prefix!r}",
                                         rule_id=rule.id, field="id"))
+            for topic in getattr(rule, "topics", ()):
+                if topic not in entry_ids:
+                    errors.append(RuleError(path, at(path, "rules", i, "id"),
+                                            f"topics names unknown vocabulary entry {topic!r}", rule_id=rule.id,
+                                            field="topics", hint="use <language>.<connection entry id>"))
     for name, platform in platforms.items():
         path = f"platforms/{name}.yaml"
         for i, rule in enumerate(platform.spec.rules):

@@ -57,8 +57,11 @@ SPECIAL_LABEL_CLASSES = frozenset({"retouched_images", "virtual_images", "retouc
 # cues only found in text.
 CONNECTION_KINDS = tuple(r for r in RELATIONSHIPS if r != "none") + (
     "thanks", "link_in_bio", "brand_mention", "tracking_link", "call_to_action", "endorsement",
-    "not_sponsored",
+    "not_sponsored", "restricted_product",
 )
+# what a post promotes, not a sign of a deal: "restricted_product" (an aesthetic injection, a nicotine
+# product) says nothing about a connection; `restricted_product` rules read it (FR: banned for influencers)
+TOPIC_KINDS = frozenset({"restricted_product"})
 # cues that only count next to a named brand: "holy grail!" says nothing without an @handle
 NEEDS_BRAND_KINDS = frozenset({"endorsement"})
 LABEL_STATUSES = ("accepted", "weak", "rejected")
@@ -326,6 +329,14 @@ class SpecialLabel(RuleBase):
         return v
 
 
+class RestrictedProduct(RuleBase):
+    """Commercial content promoting what the country bans influencers from promoting (FR, loi 2023-451:
+    aesthetic procedures with health risks, nicotine products, ...): labelling does not cure it.
+    `topics`: the vocabulary connection entries (kind restricted_product) that name such products."""
+    kind: Literal["restricted_product"]
+    topics: tuple[str, ...] = Field(min_length=1)   # "fr.acte-esthetique"
+
+
 class PlatformTool(RuleBase):
     """Platform policy: commercial content must switch on the platform's disclosure tool."""
     kind: Literal["platform_tool"]
@@ -339,7 +350,7 @@ class CountryPlatformTool(RuleBase):
 
 CountryRule = Annotated[
     Union[RequireLabel, ForbidLabel, LabelLanguage, Placement, NameBrand, Stories, InVideo, Live,
-          PlatformLabel, SpecialLabel, CountryPlatformTool],
+          PlatformLabel, SpecialLabel, CountryPlatformTool, RestrictedProduct],
     Field(discriminator="kind"),
 ]
 PlatformRule = Annotated[Union[PlatformTool, SpecialLabel], Field(discriminator="kind")]

@@ -78,3 +78,22 @@ def test_live_with_platform_label_still_needs_spoken_repeats(audit):
     assert "nl.live.repeated" in rule_ids(on) and on.status == "needs_review"
     off = audit(**post)
     assert off.status == "violation"
+
+
+def test_restricted_product_is_not_cured_by_a_label(audit):
+    # FR loi 2023-451: influencers may not promote aesthetic procedures posing health risks (s.7)
+    paid = audit(text="Publicité | Mon injection d'acide hyaluronique chez @cliniqueeclat 💉 -20% avec mon code MARINE20",
+                 countries=["FR"], platform="instagram", relationship=["paid"])
+    assert "fr.banned.promotion" in rule_ids(paid) and paid.status == "violation"
+    # a personal post about the same procedure has no connection: nothing to ban
+    own = audit(text="Ma première injection d'acide hyaluronique, j'avais tellement peur 😅", countries=["FR"],
+                platform="instagram")
+    assert own.connection.strength == "none" and own.status == "compliant"
+    # a serum with hyaluronic acid is not a procedure
+    serum = audit(text="Publicité | Le sérum à l'acide hyaluronique de @peaudouce 💧", countries=["FR"],
+                  platform="instagram", relationship=["paid"])
+    assert "fr.banned.promotion" not in rule_ids(serum)
+    # other countries have no such rule
+    be = audit(text="Publicité | Mon injection d'acide hyaluronique chez @cliniqueeclat", countries=["BE"],
+               platform="instagram", relationship=["paid"])
+    assert not any(f.rule_id.endswith("banned.promotion") for f in be.findings)
