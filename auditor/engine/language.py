@@ -56,6 +56,19 @@ class LangDetect:
 
     def __init__(self) -> None:
         self._factories: dict[tuple[str, ...], object] = {}
+        self._missing: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def missing(self, candidates: tuple[str, ...]) -> frozenset[str]:
+        """Candidates langdetect has no profile for (Icelandic): it can never answer them."""
+        found = self._missing.get(candidates)
+        if found is None:
+            import os
+
+            from langdetect import detector_factory
+            profiles = os.path.join(os.path.dirname(detector_factory.__file__), "profiles")
+            found = self._missing[candidates] = frozenset(
+                c for c in candidates if not os.path.exists(os.path.join(profiles, LANGDETECT_CODES.get(c, c))))
+        return found
 
     def _factory(self, codes: tuple[str, ...]):
         factory = self._factories.get(codes)
@@ -97,17 +110,22 @@ class LangDetect:
             best = detector.get_probabilities()[0]
         except (LangDetectException, IndexError):
             return None, 0.0
+        if best.lang not in codes:   # the neutral second profile (see _load), not a candidate
+            return None, 0.0
         return FROM_LANGDETECT.get(best.lang, best.lang), float(best.prob)
 
 
 def resolve(lowers: list[str], text: str, candidates: tuple[str, ...], needed: bool,
             mode: str, langdetect: LangDetect) -> Language:
     """mode: auto (langdetect only when needed and unsure) | always | never."""
-    if mode == "always" and text.strip():
-        code, prob = langdetect.detect(text, candidates)
-        if code:
-            return Language(code, prob, "detected", "langdetect")
     lang, share, clear = by_stop_words(lowers, candidates)
+    if mode == "always" and text.strip():
+        # a candidate langdetect has no profile for (Icelandic) that the stop words clearly pick:
+        # langdetect could only answer with another language
+        if not (clear and lang in langdetect.missing(candidates)):
+            code, prob = langdetect.detect(text, candidates)
+            if code:
+                return Language(code, prob, "detected", "langdetect")
     if clear and lang:
         return Language(lang, share, "detected", "stopwords")
     if mode == "auto" and needed and len(text) >= 20:

@@ -38,3 +38,36 @@ def test_always_mode_uses_langdetect(rules):
                       rules.countries)
     v = engine.audit(post)
     assert v.language.method == "langdetect" and v.language.code == "en"
+
+
+def test_langdetect_never_answers_a_language_that_is_not_a_candidate():
+    # no Icelandic profile: langdetect compares English with a neutral German profile, and a German
+    # answer is no answer
+    detect = LangDetect()
+    assert detect.missing(("is", "en")) == frozenset({"is"})
+    code, _ = detect.detect("Nýir hlaupaskór frá fyrir haustið og ég er mjög ánægð með þá", ("is", "en"))
+    assert code in (None, "en")
+
+
+def test_icelandic_post_is_icelandic_in_every_mode(rules):
+    from auditor.posts import parse_post
+    text = "Auglýsing | @bergsport Nýir hlaupaskór fyrir haustið og ég er mjög ánægð með þá"
+    for mode in ("auto", "always"):
+        v = Engine(rules, language_detection=mode).audit(
+            parse_post({"text": text, "countries": ["IS"], "platform": "instagram"}, rules.countries))
+        assert (v.language.code, v.language.method) == ("is", "stopwords"), mode
+        assert v.status == "compliant"
+
+
+def test_eu_member_languages_are_detected(rules):
+    from auditor.posts import parse_post
+    posts = {"CZ": ("cs", "Reklama: nové boty od @nike, kód NIKE20 pro slevu 20 %"),
+             "HU": ("hu", "Hirdetés | @nike Új futócipő az őszi futásokhoz"),
+             "GR": ("el", "#διαφήμιση Καινούργια παπούτσια από τη @nike για τρέξιμο"),
+             "LV": ("lv", "Apmaksāta reklāma ar @nike: jauni skriešanas apavi")}
+    for mode in ("auto", "always"):
+        engine = Engine(rules, language_detection=mode)
+        for cc, (lang, text) in posts.items():
+            v = engine.audit(parse_post({"text": text, "countries": [cc], "platform": "instagram"}, rules.countries))
+            assert v.language.code == lang, (cc, mode)
+            assert v.status == "compliant", (cc, mode)
