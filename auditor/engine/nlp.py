@@ -14,6 +14,7 @@ matches equal spaCy's own on the corpora.
 """
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import unicodedata
@@ -55,7 +56,10 @@ NOT_CODE_BEFORE = frozenset({"dress", "qr", "zip", "postal", "post", "source", "
 # "codes" that are not discount codes: "kod BLIK", "PIN code", "QR"
 NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css", "zip", "iban", "bic", "swift",
                                 "otp", "2fa", "cvv", "cvc", "wifi", "wi-fi"})
-MAX_ANCHOR_PHRASES = 64
+# an anchor phrase is indexed under every spelling combination of its words: kept small, since
+# each pipeline holds them all (64 took the engine with 27 vocabularies from ~350 MB to ~480 MB;
+# matching was no slower at 8, the other words are checked around each hit anyway)
+MAX_ANCHOR_PHRASES = 8
 HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
 MAX_KNOWN_PIECES = 50_000
@@ -299,6 +303,13 @@ class Pipeline:
         # what signals.py tokenizes with (pipe.nlp.make_doc): docs from the piece cache
         self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words)
 
+    def for_language(self, lang_code: str) -> "Pipeline":
+        """This pipeline for posts of another language that tokenizes the same way: everything
+        shared (matchers, piece cache), only the language labels are preferred in differs."""
+        view = copy.copy(self)
+        view.lang_code = lang_code
+        return view
+
     def _key(self, name: str, ref: EntryRef) -> str:
         key_id = self.spacy.vocab.strings.add(name)
         self.refs[key_id] = ref
@@ -436,8 +447,12 @@ class Pipeline:
                 b += 1
             if b > a and (best is None or b - a > best[1] - best[0]):
                 best = (a, b)
-        if best is None:
-            raise ValueError(f"pattern needs at least one literal word: {ref.entry_id}")
+        if best is None:   # every literal has many spellings ("gift|box|parcel|..."): the one with fewest
+            literals = [k for k, pred in enumerate(variant) if pred[0] == "lit"]
+            if not literals:
+                raise ValueError(f"pattern needs at least one literal word: {ref.entry_id}")
+            k = min(literals, key=lambda k: len(variant[k][1]))
+            best = (k, k + 1)
         phrases: list[tuple[str, ...]] = [()]
         for k in range(*best):
             phrases = [p + (w,) for p in phrases for w in sorted(variant[k][1])]
@@ -528,17 +543,27 @@ class Pipeline:
 
 
 class Pipelines:
-    """Lazily built pipelines, one per tokenization language, shared by all audits."""
+    """Lazily built pipelines, one per tokenization language, shared by all audits.
+
+    Languages that tokenize with the same spaCy language (`spacy: xx` in their vocabulary) share
+    one built pipeline: each costs ~10-20 MB (every vocabulary's patterns, tokenized its way),
+    so a pipeline per EU language would take the engine far past its memory budget."""
 
     def __init__(self, rules: RuleSet):
         self.rules = rules
         self._cache: dict[str, Pipeline] = {}
+        self._built: dict[str, Pipeline] = {}   # spaCy language -> the pipeline built for it
 
     def get(self, lang: str) -> Pipeline:
         pipe = self._cache.get(lang)
         if pipe is None:
             spacy_lang = self.rules.vocabularies[lang].spacy if lang in self.rules.vocabularies else lang
-            pipe = self._cache[lang] = Pipeline(spacy_lang, self.rules, lang)
+            built = self._built.get(spacy_lang)
+            if built is None:
+                pipe = self._built[spacy_lang] = Pipeline(spacy_lang, self.rules, lang)
+            else:
+                pipe = built.for_language(lang)
+            self._cache[lang] = pipe
         return pipe
 
     def preload(self, langs: Iterable[str] | None = None) -> None:
