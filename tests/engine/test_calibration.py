@@ -1,4 +1,4 @@
-"""Behaviours added while calibrating the engine on corpus/heldout.jsonl (each tied to the fact base)."""
+"""Behaviours added while calibrating the engine on corpus/group-c.jsonl (each tied to the fact base)."""
 
 
 def rule_ids(v):
