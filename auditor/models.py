@@ -256,3 +256,42 @@ class PostEvent(Base):
     body: Mapped[str | None] = mapped_column(Text)
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+WEBHOOK_EVENTS = ("audit.violation", "audit.completed")
+DELIVERY_STATES = ("pending", "delivered", "failed")
+
+
+class WebhookEndpoint(Base):
+    """Where an organization wants its events POSTed. The secret signs each body (HMAC-SHA256), so
+    unlike an API key it is stored as is: signing needs it back. It is shown to the caller once."""
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list] = mapped_column(JSONType, default=list)
+    description: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint, and every attempt to deliver it (history). The body is kept as
+    sent, so a retry signs and sends the same bytes; (endpoint_id, event_id) unique: an event is
+    recorded, hence delivered, once per endpoint even when its audit is re-run."""
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    history: Mapped[list] = mapped_column(JSONType, default=list)   # [{at, status_code, error}]
+    next_retry_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
