@@ -14,11 +14,13 @@ import os
 import socket
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from functools import partial
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from auditor import webhooks
 from auditor.db import ids_in, insert_rows, update_rows
 from auditor.models import (
     COMPENSATION_RELATIONSHIP, Audit, Campaign, Contract, Finding, Post as PostRow, ReviewLog, utcnow,
@@ -115,6 +117,7 @@ class BatchResult:
     failed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)   # already finished (a re-run)
     findings: int = 0
+    deliveries: list[int] = field(default_factory=list)   # webhook deliveries recorded, to send
 
 
 def claim(session: Session, audit_ids: list[int], worker: str) -> list[tuple[int, int, int]]:
@@ -149,11 +152,14 @@ def _load(session: Session, claimed: list[tuple[int, int, int]]):
     return rows, contracts, campaigns
 
 
-def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> BatchResult:
+def run_batch(db, engine, audit_ids: list[int], worker: str | None = None,
+              send_deliveries: Callable[[list[int]], Any] | None = None) -> BatchResult:
     """Audit these stored audits. Idempotent: safe to run again, concurrently or after a crash.
 
     Two short transactions: the claim (committed, so that attempts are counted and a crash leaves
     the audits visibly 'running' for `requeue`) and the write. Between them, no database at all.
+    The webhook deliveries the write recorded go to `send_deliveries` after commit (default: a
+    background thread of this process).
     """
     worker = worker or worker_id()
     result = BatchResult()
@@ -178,6 +184,11 @@ def run_batch(db, engine, audit_ids: list[int], worker: str | None = None) -> Ba
 
     if computed:
         write(db, computed, result)
+    if result.deliveries:
+        try:
+            (send_deliveries or partial(webhooks.deliver_in_background, db))(result.deliveries)
+        except Exception:   # the rows stay pending and visible; a receiver never fails an audit
+            log.exception("could not send webhook deliveries %s", result.deliveries[:5])
     return result
 
 
@@ -202,6 +213,7 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                         .execution_options(synchronize_session=False))
         finding_rows: list[dict[str, Any]] = []
         audit_rows: list[dict[str, Any]] = []
+        finished: list[dict[str, Any]] = []   # what the webhook events say
         for audit_id in sorted(open_ids):
             verdict, error, (org_id, post_id, contract_id, campaign_id, influencer_id, platform) = computed[audit_id]
             if verdict is None:
@@ -214,6 +226,9 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                                "verdict_status": verdict["status"], "ruleset_version": version,
                                "verdict": verdict})
             result.done.append(audit_id)
+            finished.append({"audit_id": audit_id, "org_id": org_id, "post_id": post_id,
+                             "campaign_id": campaign_id, "contract_id": contract_id, "status": verdict["status"],
+                             "ruleset_version": version, "findings": verdict["findings"]})
             current = post_id in current_posts
             for seq, f in enumerate(verdict["findings"]):
                 finding_rows.append({
@@ -237,6 +252,7 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                 for i, old_id in carried], returning_ids=False)
         result.findings += len(finding_rows)
         _mark_current(session, post_ids)
+        result.deliveries += webhooks.record_audit_events(session, finished, now)
 
 
 def _finding_key(post_id: int, rule_id: str, country: str | None, evidence: list[dict]) -> tuple:

@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 from auditor.config import Settings
 
 JOB_FUNC = "auditor.jobs.audit_batch"
+DELIVERY_JOB_FUNC = "auditor.jobs.deliver_webhooks"
 # job states after which an audit that is not done needs a new job
 TERMINAL = {"finished", "failed", "stopped", "canceled"}
 
@@ -72,6 +73,21 @@ class AuditQueue:
             with self.redis.pipeline() as pipe:
                 self.queue.enqueue_many(datas, pipeline=pipe)
                 pipe.execute()
+        except RedisError as exc:
+            raise QueueUnavailable(f"the queue (Redis) is unavailable: {exc}") from exc
+
+    def enqueue_deliveries(self, delivery_ids: Sequence[int], delays: Sequence[int]) -> None:
+        """One job for a batch of webhook deliveries; rq retries it after each of `delays`."""
+        from redis.exceptions import RedisError
+        from rq import Retry
+
+        ids = sorted(delivery_ids)
+        digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+        try:
+            self.queue.enqueue_call(DELIVERY_JOB_FUNC, args=(ids, list(delays)), job_id=f"webhooks-{ids[0]}-{digest}",
+                                    timeout=self.settings.job_timeout, result_ttl=3600, failure_ttl=7 * 86400,
+                                    retry=Retry(max=len(delays), interval=list(delays)) if delays else None,
+                                    description=f"deliver {len(ids)} webhook(s)")
         except RedisError as exc:
             raise QueueUnavailable(f"the queue (Redis) is unavailable: {exc}") from exc
 
