@@ -64,4 +64,4 @@ def register_app_handlers(app) -> None:
         return exc
 
 
-from auditor.web.api import campaigns, check, posts  # noqa: E402,F401 - register routes
+from auditor.web.api import campaigns, check, posts, webhooks  # noqa: E402,F401 - register routes
