@@ -39,8 +39,14 @@ HASHTAG_RE = re.compile(r"^#\w+$")
 BRAND_RE = re.compile(r"^[@#][\w.]*\w$")
 # a discount code: has a digit, or is written in capitals (SUMMER, ANNA20, anna15)
 CODE_RE = re.compile(r"^(?:(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,24}|[A-Z][A-Z0-9_-]{2,24})$")
+# an @handle of a hospitality or tourism business: "thanks @thermegastein for the weekend" is a
+# hosted stay, "thanks @anna for the weekend" may be a friend's
+VENUE_RE = re.compile(r"^@(?:visit[\w.]+|[\w.]*(?:hotel|resort|therme|thermal|wellness|glamping|camping|hostel|lodge|"
+                      r"chalet|retreat|suites|cabins?|gasthof|agriturismo|pousada|posada|tours|cruises?|tourism|"
+                      r"hytte|bnb|spa(?=[._]|$))[\w.]*)$", re.IGNORECASE)
 PLACEHOLDERS = {
     "{mention}": ("re", MENTION_RE),
+    "{venue}": ("re", VENUE_RE),
     "{hashtag}": ("re", HASHTAG_RE),
     "{brand}": ("re", BRAND_RE),
     "{code}": ("re", CODE_RE),

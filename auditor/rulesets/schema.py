@@ -102,7 +102,7 @@ class Source(Strict):
 
 PATTERN_HELP = (
     "a pattern is space-separated tokens; a token is a word (matched lower-case), a|b|c "
-    "alternatives, (word) optional, or one of {mention} {hashtag} {brand} {code} {num} {url} {any}"
+    "alternatives, (word) optional, or one of {mention} {venue} {hashtag} {brand} {code} {num} {url} {any}"
 )
 
 
