@@ -6,9 +6,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from auditor.db import insert_rows
+from auditor.db import ids_in, insert_rows
 from auditor.errors import Conflict
 from auditor.models import Audit, Campaign, CloseRun, Finding, Post as PostRow, utcnow
+from auditor.reports.summary import summarize
 
 
 def latest_run(session: Session, campaign: Campaign) -> CloseRun | None:
@@ -35,7 +36,37 @@ def start(session: Session, campaign: Campaign, rerun: bool = False) -> tuple[Cl
             for pid in post_ids])
     campaign.status = "closed"
     campaign.closed_at = utcnow()
+    if not post_ids:   # nothing to audit: the run is finished already
+        from auditor import webhooks
+        webhooks.record_close_event(session, run, campaign.closed_at)
     return run, True, audit_ids
+
+
+def finished_runs(session: Session, audit_ids: list[int]) -> list[CloseRun]:
+    """Inside the transaction finishing these audits: the close runs they belong to that have no audit
+    left queued or running. The runs are locked first, so of two transactions finishing the last
+    audits of one run concurrently, the second one to get here sees the first one's and answers it."""
+    run_ids = sorted(set(session.scalars(select(Audit.run_id).where(
+        ids_in(session, Audit.id, audit_ids), Audit.run_id.isnot(None))))) if audit_ids else []
+    if not run_ids:
+        return []
+    runs = list(session.scalars(select(CloseRun).where(CloseRun.id.in_(run_ids)).order_by(CloseRun.id)
+                                .with_for_update()))
+    unfinished = set(session.scalars(select(Audit.run_id).where(
+        Audit.run_id.in_(run_ids), Audit.status.in_(("queued", "running")))))
+    return [r for r in runs if r.id not in unfinished]
+
+
+def closed_event(session: Session, run: CloseRun, now) -> dict[str, Any]:
+    """The campaign.closed webhook payload of a finished run: counts and the report's summary."""
+    campaign = session.get(Campaign, run.campaign_id)
+    counts = progress(session, run)
+    results, errors, version = report_inputs(session, campaign, run)
+    return {"id": f"campaign.closed:close-run-{run.id}", "type": "campaign.closed", "created_at": now.isoformat(),
+            "organization_id": run.org_id,
+            "data": {"campaign_id": run.campaign_id, "campaign_name": campaign.name, "close_run_id": run.id,
+                     "total": run.total, "counts": {k: counts[k] for k in ("done", "failed")},
+                     "ruleset_version": version, "summary": summarize(results, errors)}}
 
 
 def progress(session: Session, run: CloseRun) -> dict[str, Any]:

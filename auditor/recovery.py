@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from auditor import audits
+from auditor import audits, webhooks
 from auditor.models import Audit, utcnow
 from auditor.queue import TERMINAL
 
@@ -26,6 +26,7 @@ class RequeueResult:
     requeued: list[int] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
     jobs: int = 0
+    deliveries: list[int] = field(default_factory=list)   # stuck webhook deliveries sent again
 
 
 def _pid_alive(pid: int) -> bool:
@@ -69,10 +70,23 @@ def reason_to_requeue(row, job_state: str | None, now: datetime, stale_after: in
     return None
 
 
+def resend_deliveries(rt, now: datetime | None = None) -> list[int]:
+    """Webhook deliveries left pending that nothing will send any more (a killed worker, Redis
+    flushed, a stopped process): send them again the way fresh ones go. A delivered one is never
+    sent again, and the claim makes a repeated or concurrent requeue skip them for a while."""
+    with rt.db.transaction() as session:
+        ids = webhooks.claim_stuck(session, now or utcnow())
+    webhooks.resend(rt, ids)
+    if ids:
+        log.info("re-sent %d stuck webhook delivery(ies)", len(ids))
+    return ids
+
+
 def requeue(rt, include_failed: bool = False, limit: int | None = None) -> RequeueResult:
-    """Find audits that would otherwise never finish and send them again (idempotent)."""
+    """Find audits that would otherwise never finish, and webhook deliveries that would never be
+    sent, and send them again (idempotent)."""
     queue = rt.queue
-    result = RequeueResult()
+    result = RequeueResult(deliveries=resend_deliveries(rt))
     with rt.db.transaction() as session:
         if include_failed:
             session.execute(update(Audit).where(Audit.status == "failed")

@@ -21,21 +21,31 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from auditor import closing
 from auditor.db import ids_in, insert_rows
 from auditor.errors import Invalid
-from auditor.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint, utcnow
+from auditor.models import WEBHOOK_EVENTS as AUDIT_EVENTS, CloseRun, WebhookDelivery, WebhookEndpoint, utcnow
 
 log = logging.getLogger(__name__)
 
 PING_EVENT = "ping"
+CAMPAIGN_CLOSED = "campaign.closed"
+EVENTS = (*AUDIT_EVENTS, CAMPAIGN_CLOSED)   # what an endpoint may subscribe to
 SIGNATURE_HEADER = "X-Auditor-Signature"
 TIMEOUT_SECONDS = 5            # per attempt: a slow receiver must not hold a worker
 RETRY_DELAYS = (10, 60, 300, 1800)   # seconds before attempts 2..5; then the delivery has failed
 MAX_ENDPOINTS_PER_ORG = 20
 _ERROR_TEXT = 500              # characters of an error kept per attempt
+# recovery (`auditor requeue`): a pending delivery is stuck when its retry is this late (its rq job
+# or thread is gone) or, never attempted, this old (it was never handed on); a re-sent one is left
+# alone for RESEND_LEASE seconds, so a second requeue meanwhile does not send it again
+RESEND_GRACE = 60
+RESEND_AFTER = 120
+RESEND_LEASE = 600
+RESEND_BATCH = 500
 
 
 # -- endpoints -----------------------------------------------------------------------------------
@@ -61,10 +71,10 @@ def validate_endpoint(data: dict[str, Any]) -> dict[str, Any]:
         raise Invalid("'url' must not carry credentials; verify the signature instead", "url")
     events = data.get("events")
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise Invalid(f"'events' must be a non-empty list of: {', '.join(WEBHOOK_EVENTS)}", "events")
-    unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
+        raise Invalid(f"'events' must be a non-empty list of: {', '.join(EVENTS)}", "events")
+    unknown = sorted(set(events) - set(EVENTS))
     if unknown:
-        raise Invalid(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(WEBHOOK_EVENTS)}", "events",
+        raise Invalid(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(EVENTS)}", "events",
                       details={"unknown": unknown})
     description = data.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 200):
@@ -103,32 +113,58 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def record_audit_events(session: Session, finished: list[dict[str, Any]], now: datetime) -> list[int]:
-    """Inside the transaction that finishes the audits: a delivery row per (event, subscribed endpoint).
-    `finished`: one dict per audit now done (audit_id, org_id, post_id, campaign_id, contract_id,
-    status, ruleset_version, findings). Answers the new delivery ids (send them after commit)."""
-    org_ids = {f["org_id"] for f in finished}
-    if not org_ids:
-        return []
-    endpoints = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.events)
-                                .where(WebhookEndpoint.org_id.in_(org_ids))).all()
-    if not endpoints:   # the common case: one indexed probe and out
-        return []
-    rows = []
-    for f in finished:
-        for event in audit_events(f["status"]):
-            body = encode(audit_payload(event, f["org_id"], f, now))
-            rows += [{"org_id": f["org_id"], "endpoint_id": e.id, "event": event,
-                      "event_id": event_id(event, f["audit_id"]), "payload": body, "status": "pending",
-                      "attempts": 0, "history": [], "created_at": now}
-                     for e in endpoints if e.org_id == f["org_id"] and event in e.events]
+def _endpoints(session: Session, org_ids: set[int]) -> list:
+    return session.execute(select(WebhookEndpoint.id, WebhookEndpoint.org_id, WebhookEndpoint.events)
+                           .where(WebhookEndpoint.org_id.in_(org_ids))).all()
+
+
+def _rows(endpoints: list, org_id: int, event: str, payload: dict[str, Any], now: datetime) -> list[dict]:
+    """A pending delivery row of this event for each of the organization's endpoints subscribed to it."""
+    body = encode(payload)
+    return [{"org_id": org_id, "endpoint_id": e.id, "event": event, "event_id": payload["id"], "payload": body,
+             "status": "pending", "attempts": 0, "history": [], "created_at": now}
+            for e in endpoints if e.org_id == org_id and event in e.events]
+
+
+def _insert_new(session: Session, rows: list[dict]) -> list[int]:
+    """Insert the rows whose (endpoint, event id) is not recorded yet; answers the new ids."""
     # a re-run of an interrupted audit: its events may already be recorded (the audit rows are locked
     # by the caller, so nobody else records them meanwhile)
     seen = set(session.execute(select(WebhookDelivery.endpoint_id, WebhookDelivery.event_id).where(
         ids_in(session, WebhookDelivery.endpoint_id, sorted({r["endpoint_id"] for r in rows})),
         WebhookDelivery.event_id.in_(sorted({r["event_id"] for r in rows})))).all()) if rows else set()
-    rows = [r for r in rows if (r["endpoint_id"], r["event_id"]) not in seen]
-    return insert_rows(session, WebhookDelivery, rows)
+    return insert_rows(session, WebhookDelivery, [r for r in rows if (r["endpoint_id"], r["event_id"]) not in seen])
+
+
+def record_audit_events(session: Session, finished: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Inside the transaction that finishes the audits: a delivery row per (event, subscribed endpoint).
+    `finished`: one dict per audit now done (audit_id, org_id, post_id, campaign_id, contract_id,
+    status, ruleset_version, findings). When these audits finish a campaign-close run, its
+    campaign.closed event too. Answers the new delivery ids (send them after commit)."""
+    org_ids = {f["org_id"] for f in finished}
+    if not org_ids:
+        return []
+    endpoints = _endpoints(session, org_ids)
+    if not endpoints:   # the common case: one indexed probe and out
+        return []
+    rows = []
+    for f in finished:
+        for event in audit_events(f["status"]):
+            rows += _rows(endpoints, f["org_id"], event, audit_payload(event, f["org_id"], f, now), now)
+    if any(CAMPAIGN_CLOSED in e.events for e in endpoints):
+        for run in closing.finished_runs(session, [f["audit_id"] for f in finished]):
+            rows += _rows(endpoints, run.org_id, CAMPAIGN_CLOSED, closing.closed_event(session, run, now), now)
+    return _insert_new(session, rows)
+
+
+def record_close_event(session: Session, run: CloseRun, now: datetime) -> list[int]:
+    """A close run with no posts is finished as it starts: its campaign.closed event, recorded in that
+    transaction (`auditor requeue` sends it: no audit finishing hands it on)."""
+    endpoints = [e for e in _endpoints(session, {run.org_id}) if CAMPAIGN_CLOSED in e.events]
+    if not endpoints:
+        return []
+    return _insert_new(session, _rows(endpoints, run.org_id, CAMPAIGN_CLOSED,
+                                      closing.closed_event(session, run, now), now))
 
 
 def record_ping(session: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -241,3 +277,36 @@ def send(rt, delivery_ids: list[int]) -> None:
         except QueueUnavailable as exc:
             log.warning("%s; delivering %d webhook(s) from this process", exc, len(delivery_ids))
     deliver_in_background(rt.db, delivery_ids)
+
+
+# -- recovery ------------------------------------------------------------------------------------
+
+def _stuck(now: datetime):
+    d = WebhookDelivery
+    return and_(d.status == "pending", or_(
+        and_(d.next_retry_at.isnot(None), d.next_retry_at < now - timedelta(seconds=RESEND_GRACE)),
+        and_(d.next_retry_at.is_(None), d.created_at < now - timedelta(seconds=RESEND_AFTER))))
+
+
+def claim_stuck(session: Session, now: datetime, limit: int = RESEND_BATCH) -> list[int]:
+    """Pending deliveries nothing will send any more (their job, thread or process is gone); marks them
+    re-sent (next_retry_at = now + RESEND_LEASE), so that a concurrent or repeated requeue skips them."""
+    ids = list(session.scalars(select(WebhookDelivery.id).where(_stuck(now)).order_by(WebhookDelivery.id)
+                               .limit(limit).with_for_update(skip_locked=True)))
+    if not ids:
+        return []
+    return sorted(session.scalars(
+        update(WebhookDelivery).where(ids_in(session, WebhookDelivery.id, ids), _stuck(now))
+        .values(next_retry_at=now + timedelta(seconds=RESEND_LEASE)).returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)))
+
+
+def resend(rt, delivery_ids: list[int]) -> None:
+    """After commit, the way fresh deliveries go: an rq job with Redis. Without Redis, one attempt each
+    here and now (the caller may be a short command); a failed one is retried by a later requeue."""
+    if not delivery_ids:
+        return
+    if rt.queue is not None:
+        send(rt, delivery_ids)
+    else:
+        deliver_once(rt.db, delivery_ids)

@@ -253,11 +253,14 @@ def requeue_command(failed: bool, limit: int | None) -> None:
         if is_unavailable(exc):
             fail(f"database unavailable: {str(exc).splitlines()[0]}", "check AUDITOR_DATABASE_URL")
         raise
-    if not result.requeued:
+    if not result.requeued and not result.deliveries:
         click.echo("nothing to requeue")
         return
-    reasons = ", ".join(f"{k}: {v}" for k, v in sorted(result.reasons.items()))
-    click.echo(f"requeued {len(result.requeued)} audit(s) in {result.jobs} job(s) ({reasons})")
+    if result.requeued:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(result.reasons.items()))
+        click.echo(f"requeued {len(result.requeued)} audit(s) in {result.jobs} job(s) ({reasons})")
+    if result.deliveries:
+        click.echo(f"re-sent {len(result.deliveries)} pending webhook delivery(ies)")
 
 
 # -- campaign close against a running service ----------------------------------------------------

@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -138,6 +139,7 @@ def test_list_is_paginated(client, acme, receiver):
     ({"url": "https://example.com/hook", "events": []}, "events"),
     ({"url": "https://example.com/hook", "events": "audit.violation"}, "events"),
     ({"url": "https://example.com/hook", "events": ["audit.deleted"]}, "events"),
+    ({"url": "https://example.com/hook", "events": ["campaign.opened"]}, "events"),
     ({"url": "https://example.com/hook", "events": ["audit.violation"], "description": "x" * 201}, "description"),
 ])
 def test_invalid_endpoints_are_422_naming_the_field(client, acme, body, field):
@@ -356,3 +358,135 @@ def test_many_organizations_one_batch(runtime, engine, receiver):
         assert d.org_id == org.id and d.event_id == f"audit.violation:audit-{audit_id}"
     orgs_seen = sorted(json.loads(r["body"])["organization_id"] for r in receiver.requests)
     assert orgs_seen == sorted(o.id for o in orgs)
+
+
+# -- recovery: `auditor requeue` sends deliveries that nothing else will ---------------------------
+
+def lost_delivery(runtime, engine, org) -> int:
+    """A violating post audited, its delivery recorded, but never handed on (the job or thread lost)."""
+    with runtime.db.transaction() as s:
+        [r] = ingest.store(s, org.id, ingest.prepare(s, org.id, [VIOLATING], runtime.rules.countries.keys()))
+    done = audits.run_batch(runtime.db, engine, [r["audit_id"]], send_deliveries=lambda ids: None)
+    [delivery_id] = done.deliveries
+    return delivery_id
+
+
+def age(runtime, delivery_id: int, **values) -> None:
+    with runtime.db.transaction() as s:
+        s.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values))
+
+
+def test_requeue_sends_a_lost_delivery_once(client, runtime, acme, engine, receiver):
+    from auditor import recovery
+    hook = register(client, acme, receiver.url)
+    delivery_id = lost_delivery(runtime, engine, acme)
+    # just recorded: its job may still be on the way, so requeue leaves it alone
+    assert delivery_id not in recovery.requeue(runtime).deliveries and receiver.requests == []
+    age(runtime, delivery_id, created_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    assert delivery_id in recovery.requeue(runtime).deliveries
+    [delivery] = wait_settled(runtime, hook["id"], 1)
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    assert delivery_id not in recovery.requeue(runtime).deliveries   # delivered: never again
+    [req] = receiver.requests
+    assert verify(hook["secret"], req["body"], req["headers"]["X-Auditor-Signature"])
+    assert req["headers"]["X-Auditor-Delivery"] == delivery.event_id
+
+
+def test_requeue_resends_an_overdue_retry_through_rq(client, runtime, queued_runtime, acme, engine):
+    from auditor import recovery
+    receiver = Receiver(codes=[500])
+    try:
+        hook = register(client, acme, receiver.url)
+        delivery_id = lost_delivery(runtime, engine, acme)
+        assert webhooks.deliver_once(runtime.db, [delivery_id]) == [delivery_id]   # 500: a retry is due
+        # ... but its rq job is gone (Redis flushed), and the retry time long past
+        age(runtime, delivery_id, next_retry_at=datetime.now(timezone.utc) - timedelta(hours=1))
+        assert delivery_id in recovery.requeue(queued_runtime).deliveries
+        assert delivery_id not in recovery.requeue(queued_runtime).deliveries   # claimed: not twice
+        work(queued_runtime)
+        [delivery] = wait_settled(runtime, hook["id"], 1, timeout=5)
+        assert delivery_id not in recovery.requeue(queued_runtime).deliveries
+        work(queued_runtime)
+    finally:
+        receiver.close()
+    assert delivery.status == "delivered" and [a["status_code"] for a in delivery.history] == [500, 200]
+    assert len(receiver.requests) == 2
+
+
+def test_requeue_cli_reports_resent_deliveries(client, runtime, acme, engine, receiver, monkeypatch):
+    from click.testing import CliRunner
+
+    from auditor.cli import service
+    register(client, acme, receiver.url)
+    delivery_id = lost_delivery(runtime, engine, acme)
+    age(runtime, delivery_id, created_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    monkeypatch.setattr(service, "runtime", lambda: runtime)
+    out = CliRunner().invoke(service.main, ["requeue"])
+    assert out.exit_code == 0 and "re-sent" in out.output and "pending webhook delivery(ies)" in out.output, out.output
+    assert len(receiver.requests) == 1
+
+
+# -- campaign.closed -------------------------------------------------------------------------------
+
+def close_campaign(client, org, posts) -> tuple[dict, dict]:
+    h = org.h("ingest")
+    camp = client.post("/api/v1/campaigns", headers=h, json={
+        "name": unique("Spring"), "brand": "@nike", "countries": ["NO"], "platforms": ["instagram"],
+        "starts_on": "2025-03-01", "ends_on": "2025-05-31"}).json
+    if posts:
+        r = client.post("/api/v1/posts", headers=h, json={"posts": [dict(p, campaign_id=camp["id"]) for p in posts]})
+        assert r.status_code == 202, r.json
+    r = client.post(f"/api/v1/campaigns/{camp['id']}/close", headers=h)
+    assert r.status_code == 202, r.json
+    return camp, r.json["close"]
+
+
+def test_campaign_close_delivers_one_signed_campaign_closed(client, runtime, acme, receiver):
+    others = Receiver()
+    try:
+        hook = register(client, acme, receiver.url, events=("campaign.closed",))
+        not_subscribed = register(client, acme, others.url, events=("audit.violation", "audit.completed"))
+        camp, run = close_campaign(client, acme, [
+            {"text": "Reklame for @nike: nye sko", "url": "https://i/1"}, {"text": "Nye sko", "url": "https://i/2"}])
+        assert run["status"] == "done"
+        [delivery] = wait_settled(runtime, hook["id"], 1)
+        wait_settled(runtime, not_subscribed["id"], 1)
+        assert "campaign.closed" not in {d.event for d in deliveries(runtime, not_subscribed["id"])}
+        # closing again answers the same run: nothing new
+        assert client.post(f"/api/v1/campaigns/{camp['id']}/close", headers=acme.h("ingest")).status_code == 200
+        time.sleep(0.2)
+        assert len(deliveries(runtime, hook["id"])) == 1
+    finally:
+        others.close()
+    assert delivery.status == "delivered" and delivery.event_id == f"campaign.closed:close-run-{run['id']}"
+    [req] = receiver.requests
+    assert req["headers"]["X-Auditor-Event"] == "campaign.closed"
+    assert req["headers"]["X-Auditor-Delivery"] == delivery.event_id
+    assert verify(hook["secret"], req["body"], req["headers"]["X-Auditor-Signature"])
+    payload = json.loads(req["body"])
+    assert payload["id"] == delivery.event_id and payload["organization_id"] == acme.id
+    data = payload["data"]
+    assert data["campaign_id"] == camp["id"] and data["close_run_id"] == run["id"] and data["total"] == 2
+    assert data["counts"] == {"done": 2, "failed": 0}
+    report = json.loads(client.get(f"/api/v1/campaigns/{camp['id']}/report?format=json",
+                                   headers=acme.h("read")).data)
+    assert data["summary"] == report["summary"] and data["summary"]["posts"] == 2
+    assert "results" not in data and "findings" not in data   # the summary, not the whole report
+    assert not any("campaign.closed" in json.loads(r["body"])["type"] for r in others.requests)
+
+
+def test_rerun_close_is_a_new_event_and_an_empty_campaign_is_sent_by_requeue(client, runtime, acme, receiver):
+    from auditor import recovery
+    hook = register(client, acme, receiver.url, events=("campaign.closed",))
+    camp, run = close_campaign(client, acme, [])
+    [pending] = deliveries(runtime, hook["id"])   # recorded as the run started (and finished)
+    assert pending.status == "pending" and pending.event_id == f"campaign.closed:close-run-{run['id']}"
+    age(runtime, pending.id, created_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    assert pending.id in recovery.requeue(runtime).deliveries
+    [delivered] = wait_settled(runtime, hook["id"], 1)
+    assert delivered.status == "delivered"
+    assert json.loads(receiver.requests[0]["body"])["data"]["summary"]["posts"] == 0
+    rerun = client.post(f"/api/v1/campaigns/{camp['id']}/close", headers=acme.h("ingest"), json={"rerun": True})
+    assert rerun.status_code == 202 and rerun.json["close"]["id"] != run["id"]
+    assert [d.event_id for d in deliveries(runtime, hook["id"])][-1] == \
+        f"campaign.closed:close-run-{rerun.json['close']['id']}"
