@@ -15,7 +15,7 @@ FORMAT_ALIASES = {"stories": "story", "reels": "reel", "livestream": "live", "tw
 KNOWN_FIELDS = frozenset({
     "id", "platform", "format", "countries", "country", "text", "html", "transcript", "frames",
     "links", "platform_label", "relationship", "brand", "retouched", "ai_generated", "author", "url",
-    "posted_at",
+    "posted_at", "first_comment",
 })
 ALWAYS_ALLOWED = frozenset({"expected", "meta", "note", "tags"})  # labelled files carry these
 
@@ -131,6 +131,7 @@ def parse_post(data: Any, known_countries: Iterable[str], *, strict: bool = Fals
         links.extend(link for link in html_links if link not in links)
     transcript = _text(data, "transcript")
     frames = _strings(data, "frames")
+    first_comment = _text(data, "first_comment")
     if not (text.strip() or transcript.strip() or any(f.strip() for f in frames)):
         raise PostError("missing_text", "the post has no text: give 'text', 'html', 'frames' or 'transcript'",
                         "text")
@@ -162,5 +163,5 @@ def parse_post(data: Any, known_countries: Iterable[str], *, strict: bool = Fals
         platform_label=_flag(data, "platform_label"), relationship=relationship,
         brand=(brand or "").strip() or None, retouched=bool(_flag(data, "retouched")),
         ai_generated=bool(_flag(data, "ai_generated")), author=data.get("author"), url=data.get("url"),
-        posted_at=data.get("posted_at"),
+        posted_at=data.get("posted_at"), first_comment=first_comment,
     )

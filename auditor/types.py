@@ -64,6 +64,7 @@ class Post:
     author: str | None = None
     url: str | None = None
     posted_at: str | None = None
+    first_comment: str = ""   # the creator's own first comment: connection cues count, labels do not
 
 
 @fast_init

@@ -1,7 +1,7 @@
 """Engine.audit(post) -> Verdict: the one core call every shell (CLI, web, worker) adapts."""
 from __future__ import annotations
 
-from auditor.engine.evaluate import PostContext, evaluate_country, evaluate_platform, placement_of
+from auditor.engine.evaluate import COMMENT_PLACEMENT, PostContext, evaluate_country, evaluate_platform, placement_of
 from auditor.engine.language import LangDetect, resolve
 from auditor.engine.links import LinkClassifier
 from auditor.engine.nlp import Pipelines
@@ -128,6 +128,12 @@ class Engine:
                        {code: st[id(hit)] for code, st in per_country.items() if id(hit) in st})
             for hit in signals.labels
         ) if signals.labels else ()
+        if signals.comment_labels:
+            # labels only in the first comment: listed, placed "in the comments", rejected everywhere
+            disclosures += tuple(
+                Disclosure(hit.evidence, dict(COMMENT_PLACEMENT),
+                           {code: st[id(hit)] for code, st in per_country.items() if id(hit) in st})
+                for hit in signals.comment_labels)
         suggested = None
         if fix_labels and post.text:
             suggested = " | ".join(fix_labels) + "\n" + post.text

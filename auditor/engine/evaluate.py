@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from auditor.engine.signals import LabelHit, PostSignals
+from auditor.engine.signals import FIRST_COMMENT, LabelHit, PostSignals
 from auditor.rulesets.model import CountryPolicy, PlatformPolicy
 from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES, TOPIC_KINDS
 from auditor.types import RELATIONSHIPS, VIDEO_FORMATS, Connection, Finding, Language, Post, Span
@@ -205,6 +205,19 @@ def placement_of(ctx: PostContext, hit: LabelHit) -> dict[str, Any]:
             "in_hashtag_block": buried(ctx, hit, "strict", 3)}
 
 
+def _would_count(ctx: PostContext, country: CountryPolicy, hit: LabelHit, lang: str, fits: bool) -> bool:
+    """Would this label of the first comment be a label (accepted, weak or in another language) in the
+    caption? As evaluate_country judges a caption label."""
+    if hit.label_class == IN_COMMENTS:
+        return True
+    kinds = ctx.known_kinds[0] if fits else frozenset()
+    own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+    anywhere = country.spec.labels.any_post_language
+    return any(country.label_status(r.entry_id, r.entry.label_class, r.language,
+                                    r.language if r.language in anywhere else lang, kinds) != "rejected"
+               for r in own)
+
+
 def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples: str) -> CountryOutcome:
     post, signals = ctx.post, ctx.signals
     lang = ctx.language.code
@@ -235,6 +248,15 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
                 best = s
         statuses[id(hit)] = best
         ad_hits.append((hit, best))
+    comment = signals.comment_labels
+    if comment:
+        # a label only in the creator's first comment is behind a click: never a disclosure. Those the
+        # country would take in the caption are reported as such; the others ("thanks @brand") are cues.
+        comment = [h for h in comment if h.label_class not in SPECIAL_LABEL_CLASSES
+                   and _would_count(ctx, country, h, lang, fits)]
+        for hit in signals.comment_labels:
+            if hit.label_class not in SPECIAL_LABEL_CLASSES:
+                statuses[id(hit)] = "rejected"
 
     findings: list[Finding] = []
     strength = ctx.connection.strength
@@ -287,6 +309,9 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
             findings.extend(_cap_finding(f, "warning") for f in spoken)
         return CountryOutcome(_weak_capped(findings, strength, special_count), statuses, None)
 
+    if comment and not ad_hits:
+        # labelled only in the first comment (a caption label, if any, is judged as it stands)
+        in_comments = in_comments + comment
     if in_comments and not any(s in ("weak", "wrong_language") for _, s in ad_hits):
         return CountryOutcome(_weak_capped(findings[:special_count] + restricted
                                            + _in_comments(ctx, country, rules, refs, values, in_comments),
@@ -381,25 +406,44 @@ COMMENTS_MESSAGE = ("The post says its disclosure is in a comment ({found}): a l
                     "click and not seen with the post. Put '{label}' at the start of the caption itself.")
 
 
+FIRST_COMMENT_MESSAGE = ("The label {found} is only in the first comment: a comment is behind a click and not "
+                         "seen with the post, so it is no disclosure.")
+FIRST_COMMENT_FIX = "Move the label into the caption: put '{label}' at the start of the caption itself."
+# how a disclosure only in the first comment is placed: not with the post at all
+COMMENT_PLACEMENT = {"before_fold": False, "offset": None, "in_hashtag_block": False, "in_comments": True}
+
+
 def _in_comments(ctx, country, rules, refs, values_fn, hits) -> list[Finding]:
     """The label is only in a comment: a label the audience must click to see. Reported by the country's
-    before_fold placement rule (behind the "more" cut-off is the nearest case), else as a missing label."""
+    before_fold placement rule (behind the "more" cut-off is the nearest case), else as a missing label.
+
+    `hits` are captions saying the disclosure is in a comment ("details in the first comment") and labels
+    found in the creator's first comment itself (`first_comment`); for these, the message names the
+    label there and the fix asks to move it into the caption."""
     values = values_fn()
-    found = ", ".join(f"'{h.evidence.span.text}'" for h in hits)
+    in_comment = [h for h in hits if h.field == FIRST_COMMENT]
+    found = ", ".join(f"'{h.evidence.span.text}'" for h in (in_comment or hits))
     fields = _Blank({**values, "found": found})
     spans = [h.evidence.span for h in hits]
+    message = (FIRST_COMMENT_MESSAGE if in_comment else COMMENTS_MESSAGE).format_map(fields)
+    fix = FIRST_COMMENT_FIX.format_map(fields) if in_comment else None
     out = []
     for rule in rules("placement"):
         if rule.position != "before_fold":
             continue
         f = _finding(rule, country, refs, values, spans, fix_label=values["label"])
         out.append(Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
-                           message=COMMENTS_MESSAGE.format_map(fields), fix=f.fix, evidence=f.evidence,
+                           message=message, fix=fix or f.fix, evidence=f.evidence,
                            references=f.references, confidence=f.confidence, fix_label=f.fix_label))
     if not out:
         for rule in rules("require_label"):
             severity = rule.severity if ctx.connection.strength == "strong" else rule.weak_severity
-            out.append(_finding(rule, country, refs, values, spans, severity, values["label"]))
+            f = _finding(rule, country, refs, values, spans, severity, values["label"])
+            if in_comment:
+                f = Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
+                            message=f"{f.message} {message}", fix=fix, evidence=f.evidence,
+                            references=f.references, confidence=f.confidence, fix_label=f.fix_label)
+            out.append(f)
     return out
 
 

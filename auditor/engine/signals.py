@@ -84,6 +84,8 @@ class PostSignals:
     lowers: list[str]            # lower-case tokens of the caption (language detection)
     mentions: list[str]
     brand_named: bool
+    # labels found only in the creator's first comment: not a disclosure (behind a click), judged apart
+    comment_labels: list[LabelHit] | tuple = ()
 
 
 def _label_shaped(text: str, start: int, end: int) -> bool:
@@ -267,6 +269,11 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         if kind:
             connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
                                        hit.entries[0].entry.implies, "declared by the label"))
+    comment_labels: list[LabelHit] = []
+    comment_mentions: list[str] = []
+    if post.first_comment:
+        comment_labels, comment_mentions = _first_comment(post.first_comment, pipe, links, negations, brand_lower,
+                                                          connection, articles)
     lowers = post.text.lower().split() if post.text else []   # stop words rarely carry punctuation
     all_text = "\n".join(t for _, t in texts)
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
@@ -281,8 +288,36 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
             pos = ftext.lower().find(bare)
             connection.append(Evidence(Span(field_name, pos, pos + len(bare), ftext[pos:pos + len(bare)]),
                                        "brand_mention", "post.brand", None, "weak", "the post names the brand"))
-    if not brand_named and any(e.kind in NEEDS_BRAND_KINDS for e in connection):
+    if comment_mentions:
+        # "thanks @brand for the gift" in the comment names its brand; the caption's mentions come first
+        mentions = mentions + [m for m in comment_mentions if m not in mentions]
+    if not (brand_named or comment_mentions) and any(e.kind in NEEDS_BRAND_KINDS for e in connection):
         connection = [e for e in connection if e.kind not in NEEDS_BRAND_KINDS]
     if len(connection) > 1:
         connection = _distinct(connection)
+    if comment_labels:
+        return PostSignals(fields, labels, connection, lowers, mentions, brand_named, comment_labels)
     return PostSignals(fields, labels, connection, lowers, mentions, brand_named)
+
+
+FIRST_COMMENT = "first_comment"
+
+
+def _first_comment(text: str, pipe: Pipeline, links: LinkClassifier, negations: dict[str, frozenset[str]],
+                   brand_lower: str | None, connection: list[Evidence],
+                   articles: frozenset[str]) -> tuple[list[LabelHit], list[str]]:
+    """The creator's first comment: its connection cues (a code, an affiliate link, "thanks @brand for
+    the gift") reveal the deal and count; its labels are returned apart - a label there is behind a
+    click, not seen with the post (regulations.md: ASA/CMA, FTC, the EU sweep). A label also reveals
+    the connection it names, as in the caption."""
+    fs = analyze_field(FIRST_COMMENT, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code)
+    for hit in links.find(text):
+        connection.append(Evidence(Span(FIRST_COMMENT, hit.start, hit.end, hit.url), hit.kind,
+                                   "links." + hit.pattern_id, None, hit.strength, hit.name))
+    for hit in fs.labels:
+        kind = LABEL_CONNECTION.get(hit.label_class)
+        if kind:
+            connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
+                                       hit.entries[0].entry.implies, "declared by the label"))
+    mentions = MENTION_RE.findall(text) if "@" in text else []
+    return fs.labels, mentions

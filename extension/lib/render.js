@@ -19,6 +19,7 @@ export function el(tag, attrs = {}, ...children) {
 
 function fieldName(field) {
   if (field === 'text') return 'the text';
+  if (field === 'first_comment') return 'the first comment';
   const m = /^(frames|links)\[(\d+)\]$/.exec(field);
   if (m) return m[1] === 'links' ? `link ${Number(m[2]) + 1}` : `story frame ${Number(m[2]) + 1}`;
   return field;

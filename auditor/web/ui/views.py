@@ -171,7 +171,7 @@ def _fields(post: PostRow, ctx: dict) -> dict[str, str]:
     try:
         parsed = audits.build_post(rt().rules.countries.keys(), post.data, ctx["contract"], ctx["campaign"],
                                    f"post-{post.id}")
-        out = {"text": parsed.text, "transcript": parsed.transcript}
+        out = {"text": parsed.text, "transcript": parsed.transcript, "first_comment": parsed.first_comment}
         out.update({f"frames[{i}]": t for i, t in enumerate(parsed.frames)})
         out.update({f"links[{i}]": t for i, t in enumerate(parsed.links)})
     except PostError:   # the stored post no longer parses under today's rules: show what we have
@@ -179,7 +179,8 @@ def _fields(post: PostRow, ctx: dict) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-FIELD_LABELS = {"text": "Caption", "transcript": "Transcript (spoken and on-screen text)"}
+FIELD_LABELS = {"text": "Caption", "transcript": "Transcript (spoken and on-screen text)",
+                "first_comment": "First comment"}
 
 
 def _field_label(name: str) -> str:
