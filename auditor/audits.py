@@ -214,12 +214,14 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
         finding_rows: list[dict[str, Any]] = []
         audit_rows: list[dict[str, Any]] = []
         finished: list[dict[str, Any]] = []   # what the webhook events say
+        failed: list[dict[str, Any]] = []     # no event of their own, but may finish a close run
         for audit_id in sorted(open_ids):
             verdict, error, (org_id, post_id, contract_id, campaign_id, influencer_id, platform) = computed[audit_id]
             if verdict is None:
                 audit_rows.append({"id": audit_id, "status": "failed", "error": error, "finished_at": now,
                                    "verdict_status": None, "ruleset_version": None, "verdict": None})
                 result.failed.append(audit_id)
+                failed.append({"audit_id": audit_id, "org_id": org_id})
                 continue
             version = verdict["ruleset_version"]
             audit_rows.append({"id": audit_id, "status": "done", "error": None, "finished_at": now,
@@ -252,7 +254,7 @@ def write(db, computed: dict[int, tuple[dict | None, str | None, tuple]], result
                 for i, old_id in carried], returning_ids=False)
         result.findings += len(finding_rows)
         _mark_current(session, post_ids)
-        result.deliveries += webhooks.record_audit_events(session, finished, now)
+        result.deliveries += webhooks.record_audit_events(session, finished, now, failed)
 
 
 def _finding_key(post_id: int, rule_id: str, country: str | None, evidence: list[dict]) -> tuple:
@@ -291,19 +293,28 @@ def _mark_current(session: Session, post_ids: list[int]) -> None:
 
 
 def record_failure(db, audit_ids: list[int], exc: BaseException, max_attempts: int) -> None:
-    """The whole batch failed (database gone, timeout): note the error; give up after max_attempts."""
+    """The whole batch failed (database gone, timeout): note the error; give up after max_attempts.
+    Audits given up on may be the last of a campaign-close run: its campaign.closed event is recorded
+    then, and sent from this process (or by `auditor requeue` if it stops first)."""
     message = f"{type(exc).__name__}: {exc}"[:2000]
+    deliveries: list[int] = []
     try:
         with db.transaction() as session:
+            now = utcnow()
             base = update(Audit).where(Audit.id.in_(audit_ids), Audit.status.in_(("queued", "running")))
-            session.execute(base.where(Audit.attempts >= max_attempts)
-                            .values(status="failed", error=message, finished_at=utcnow())
-                            .execution_options(synchronize_session=False))
+            given_up = list(session.scalars(base.where(Audit.attempts >= max_attempts)
+                                            .values(status="failed", error=message, finished_at=now)
+                                            .returning(Audit.id).execution_options(synchronize_session=False)))
             session.execute(base.where(Audit.attempts < max_attempts)
                             .values(status="queued", error=message, claimed_by=None)
                             .execution_options(synchronize_session=False))
+            if given_up:
+                deliveries = webhooks.record_failed_audits(session, given_up, now)
     except Exception:   # the database may be the very thing that is down; requeue recovers later
         log.warning("could not record the failure of audits %s:\n%s", audit_ids[:5], traceback.format_exc())
+        return
+    if deliveries:
+        webhooks.deliver_in_background(db, deliveries)
 
 
 def dispatch(rt, session: Session, audit_ids: list[int]) -> dict[str, list[int]]:

@@ -59,6 +59,9 @@ class Settings:
     page_size: int = 100
     max_page_size: int = 1000
     cors_origins: tuple[str, ...] = ("chrome-extension://", "moz-extension://")
+    # webhooks: allow endpoints on loopback, private (RFC 1918, fc00::/7), link-local and other
+    # non-public addresses (on-premise installs, tests); off, they are refused at creation and delivery
+    webhook_allow_private: bool = False
     # client side (auditor campaign close --server)
     server_url: str | None = None
     api_key: str | None = None
@@ -146,6 +149,7 @@ class Settings:
             check_rate=parse_rate(PREFIX + "CHECK_RATE_LIMIT", rate) if rate is not None else d.check_rate,
             auth_cache_seconds=auth_cache_s,
             page_size=max(1, integer("PAGE_SIZE", d.page_size)),
+            webhook_allow_private=bool(boolean("WEBHOOK_ALLOW_PRIVATE")),
             server_url=get("SERVER_URL"),
             api_key=get("API_KEY"),
         )

@@ -264,7 +264,8 @@ DELIVERY_STATES = ("pending", "delivered", "failed")
 
 class WebhookEndpoint(Base):
     """Where an organization wants its events POSTed. The secret signs each body (HMAC-SHA256), so
-    unlike an API key it is stored as is: signing needs it back. It is shown to the caller once."""
+    unlike an API key it is stored as is: signing needs it back. It is shown to the caller once.
+    After a rotation the replaced secret also signs, until previous_secret_expires_at."""
     __tablename__ = "webhook_endpoints"
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -272,6 +273,8 @@ class WebhookEndpoint(Base):
     events: Mapped[list] = mapped_column(JSONType, default=list)
     description: Mapped[str | None] = mapped_column(String(200))
     secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100), default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

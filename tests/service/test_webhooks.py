@@ -53,6 +53,16 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def allow_private(runtime, monkeypatch):
+    """The receiver runs on 127.0.0.1: allow private targets (AUDITOR_WEBHOOK_ALLOW_PRIVATE=1), in the
+    runtime's settings (registration, the runtime's deliveries) and for this process's other deliveries."""
+    settings = dataclasses.replace(runtime.settings, webhook_allow_private=True)
+    monkeypatch.setattr(runtime, "settings", settings)
+    monkeypatch.setattr(webhooks, "_allow_private", True)
+    return settings
+
+
 @pytest.fixture
 def receiver():
     r = Receiver()

@@ -1,4 +1,5 @@
-"""Webhook endpoints (admin scope): register, list, delete, ping, and each one's delivery log."""
+"""Webhook endpoints (admin scope): register, list, delete, ping, rotate the secret, and each one's
+delivery log."""
 from __future__ import annotations
 
 from flask import Response
@@ -6,18 +7,30 @@ from sqlalchemy import delete, func, select
 
 from auditor import webhooks
 from auditor.catalog import owned
-from auditor.errors import Conflict
-from auditor.models import WebhookDelivery, WebhookEndpoint
+from auditor.errors import Conflict, Invalid
+from auditor.models import WebhookDelivery, WebhookEndpoint, utcnow
 from auditor.web.api import api
-from auditor.web.api.common import iso, object_body, paginate, principal, rt
+from auditor.web.api.common import body, iso, object_body, paginate, principal, rt
 from auditor.web.auth import require
-from auditor.web.errors import json_response
+from auditor.web.errors import ApiError, json_response
+
+
+@api.record
+def _configure_deliveries(state) -> None:
+    """Deliveries this process makes (embedded mode) follow the app's settings, not only the environment."""
+    runtime = state.app.extensions.get("auditor")
+    if runtime is not None:
+        webhooks.configure(runtime.settings)
 
 
 def endpoint_json(e: WebhookEndpoint, with_secret: bool = False) -> dict:
+    now = utcnow()
+    expires = webhooks.aware(e.previous_secret_expires_at)
     d = {"id": e.id, "url": e.url, "events": e.events, "description": e.description,
-         "created_at": iso(e.created_at)}
-    if with_secret:   # once, at creation: listings never show it
+         "created_at": iso(e.created_at),
+         # while the replaced secret still signs deliveries (after a rotation), until when
+         "previous_secret_expires_at": iso(expires) if e.previous_secret and expires and expires > now else None}
+    if with_secret:   # once, at creation or rotation: listings never show it
         d["secret"] = e.secret
     return d
 
@@ -33,6 +46,8 @@ def delivery_json(d: WebhookDelivery) -> dict:
 @require("admin")
 def create_webhook():
     fields = webhooks.validate_endpoint(object_body())
+    # resolved now (and again at each delivery): a tenant must not reach internal addresses (400)
+    webhooks.check_target(fields["url"], rt().settings.webhook_allow_private)
     org_id = principal().org_id
     with rt().db.transaction() as session:
         count = session.scalar(select(func.count()).select_from(WebhookEndpoint)
@@ -80,9 +95,29 @@ def ping_webhook(id: int):  # noqa: A002 - the path parameter openapi.yaml docum
     with runtime.db.transaction() as session:
         endpoint = owned(session, WebhookEndpoint, principal().org_id, id, "webhook")
         delivery_id = webhooks.record_ping(session, endpoint).id
-    webhooks.attempt(runtime.db, delivery_id, max_attempts=1, delays=())
+    webhooks.attempt(runtime.db, delivery_id, max_attempts=1, delays=(),
+                     private_ok=runtime.settings.webhook_allow_private)
     with runtime.db.session() as session:
         return json_response(delivery_json(session.get(WebhookDelivery, delivery_id)))
+
+
+@api.post("/webhooks/<int:id>/rotate-secret")
+@require("admin")
+def rotate_webhook_secret(id: int):  # noqa: A002 - the path parameter openapi.yaml documents
+    """A new signing secret, answered this once. For the grace period (default 24 h, `grace_seconds`
+    0..86400 to shorten it, 0 for a leaked secret) deliveries are signed with the new and the old one."""
+    data = body(required=False)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", 'the body must be a JSON object, e.g. {"grace_seconds": 3600}, or empty')
+    limit = int(webhooks.ROTATION_GRACE.total_seconds())
+    grace = data.get("grace_seconds", limit)
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= limit:
+        raise Invalid(f"'grace_seconds' must be a whole number of seconds from 0 to {limit}", "grace_seconds")
+    with rt().db.transaction() as session:
+        endpoint = owned(session, WebhookEndpoint, principal().org_id, id, "webhook")
+        webhooks.rotate_secret(endpoint, utcnow(), grace)
+        session.flush()
+        return json_response(endpoint_json(endpoint, with_secret=True))
 
 
 @api.get("/webhooks/<int:id>/deliveries")
