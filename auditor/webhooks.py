@@ -150,7 +150,7 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, private_o
     if private_ok:
         return None
     for test, what in (("is_loopback", "a loopback address"), ("is_link_local", "a link-local address"),
-                       ("is_private", "a private address"), ("is_reserved", "a reserved address")):
+                       ("is_reserved", "a reserved address"), ("is_private", "a private address")):
         if getattr(ip, test):
             return what
     if not ip.is_global:   # e.g. 100.64.0.0/10 (carrier-grade NAT), 192.0.0.0/24
