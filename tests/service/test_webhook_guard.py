@@ -228,3 +228,57 @@ def test_dns_failure_at_delivery_is_retried_not_refused(runtime, acme, guarded, 
         d = s.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id))
     assert d.last_error.startswith("DNS: ") and d.next_retry_at is not None
     assert json.loads(d.payload)["type"] == "ping"
+
+
+@pytest.mark.databases("sqlite")
+def test_https_to_the_checked_address_still_verifies_the_host_name(tmp_path, monkeypatch):
+    """The pinned connection does TLS with SNI and certificate checks against the host name."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=hooks.example.test",
+                    "-addext", "subjectAltName=DNS:hooks.example.test"], check=True, capture_output=True)
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        fake_dns(monkeypatch, {"hooks.example.test": ["127.0.0.1"] * 3, "other.example.test": ["127.0.0.1"]})
+        code, error = webhooks.post(f"https://hooks.example.test:{port}/h", ["s"], "ping", "x", b"{}", private_ok=True)
+        assert code is None and "CERTIFICATE_VERIFY_FAILED" in error   # self-signed: not trusted by default
+        real = ssl.create_default_context
+
+        def trusting(*args, **kwargs):
+            ctx = real(*args, **kwargs)
+            ctx.load_verify_locations(cert)
+            return ctx
+
+        monkeypatch.setattr(webhooks.ssl, "create_default_context", trusting)
+        assert webhooks.post(f"https://hooks.example.test:{port}/h", ["s"], "ping", "x", b"{}",
+                             private_ok=True) == (204, None)
+        assert hosts == [f"hooks.example.test:{port}"]
+        code, error = webhooks.post(f"https://other.example.test:{port}/h", ["s"], "ping", "x", b"{}", private_ok=True)
+        assert code is None and "other.example.test" in error   # the address answers, the name does not match
+    finally:
+        server.shutdown()
+        server.server_close()
