@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -131,8 +132,18 @@ CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 NAME_AFTER_WORD_RE = re.compile(r"\b[a-zà-ÿ]+ ([A-ZÀ-Þ][\w&'-]+)")
 
 
+# letters NFKD does not decompose, as handles usually spell them ("Łódź" -> @lodz, "Ærø" -> @aeroe)
+_TRANSLIT = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
+
+
 def _fold_name(text: str) -> str:
-    return re.sub(r"[\s_.\-]+", "", text.lower())
+    """A brand name as handles write it: no spaces or separators, accents optional ("Wiśniowy Sad" is
+    named by "@wisniowysad"), as label matching is (rules/README.md)."""
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+                       if not unicodedata.combining(c))
+    return re.sub(r"[\s_.\-]+", "", text)
 
 
 def _field_text(post: Post, field: str) -> str:
@@ -500,6 +511,9 @@ def _name_brand(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]
     if known is True:
         return []
     if known is None and (ctx.signals.brand_named or ctx.name_near_label):
+        return []
+    if any(e.kind == "own_brand" and e.strength == "strong" for e in ctx.connection.detected):
+        # "Reklame for min egen nettbutikk": the post says whom it advertises for - the author's own business
         return []
     out = []
     for rule in name_rules:
