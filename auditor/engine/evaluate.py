@@ -172,6 +172,9 @@ def before_fold(ctx: PostContext, hit: LabelHit) -> bool:
     return True
 
 
+TITLE_MAX = 100   # YouTube's title limit: a longer first line is a description without a title
+
+
 def offset_from_start(ctx: PostContext, hit: LabelHit) -> int:
     text = ctx.post.text
     offset = hit.start - (len(text) - len(text.lstrip()))
@@ -179,7 +182,13 @@ def offset_from_start(ctx: PostContext, hit: LabelHit) -> int:
             and ctx.post.format in VIDEO_FORMATS:
         # a video's title line is shown apart from its description: a label opening the
         # description stands at the start of it (regulations.md P3; s.9/s.11/s.20 "at the start")
-        title_end = text.find("\n", len(text) - len(text.lstrip()))
+        lead = len(text) - len(text.lstrip())
+        title_end = text.find("\n", lead)
+        line_end = title_end if title_end >= 0 else len(text)
+        if hit.end <= line_end and line_end - lead <= TITLE_MAX:
+            # a label in the title itself: the title is shown whole, above the description, so it is
+            # seen first wherever it stands in it ("I tried X | Paid promotion with Y")
+            return 0
         if 0 <= title_end < hit.start:
             rest = text[title_end:]
             description = title_end + len(rest) - len(rest.lstrip())

@@ -31,3 +31,27 @@ def test_nichts_gesponsert_is_a_denial(audit):
     v = audit(text="Outfit of the day 🌼 alles selbst gekauft, nichts gesponsert! Kleid @mango",
               countries=["DE"], platform="threads", relationship=["none"])
     assert v.status == "compliant"
+
+
+def test_label_in_a_video_title_is_upfront(audit):
+    # a YouTube title is shown whole above the description: a label anywhere in it is seen first
+    # (AANA/ACCC "upfront", regulations.md s.14; title_line, P3)
+    v = audit(text="I tried a 4WD camping trailer for a week | Paid promotion with Outback Campers",
+              countries=["AU"], platform="youtube", format="video", relationship=["paid"], brand="Outback Campers",
+              transcript="[00:00] Just so you know, this is a paid promotion with Outback Campers.")
+    assert "au.placement.start" not in rule_ids(v)
+    # in a long description's last line it is still not upfront
+    late = audit(text="I tried a 4WD camping trailer for a week\n\nDay one we drove to the Flinders Ranges, "
+                      "day two the gorge, day three the long way home. Paid promotion with Outback Campers",
+                 countries=["AU"], platform="youtube", format="video", relationship=["paid"], brand="Outback Campers",
+                 transcript="[00:00] Just so you know, this is a paid promotion with Outback Campers.")
+    assert "au.placement.start" in rule_ids(late)
+
+
+def test_live_disclosure_said_once_in_three_hours_is_a_review(audit):
+    v = audit(text="LATE NIGHT RANKED GRIND !sponsor", countries=["US"], platform="twitch", format="live",
+              relationship=["paid"], brand="Volt Energy",
+              transcript="[00:01:10] today's stream is sponsored by Volt Energy. [01:45:22] another Volt "
+                         "[02:58:40] !volt in chat for the link")
+    assert rule_ids(v) & {"us.live.periodic", "us.live.repeated"} == {"us.live.periodic"}
+    assert v.status == "needs_review"
