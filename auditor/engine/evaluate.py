@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from auditor.engine.signals import FIRST_COMMENT, LabelHit, PostSignals
+from auditor.engine.signals import FIRST_COMMENT, LabelHit, PostSignals, brand_parts, fold_name
 from auditor.rulesets.model import CountryPolicy, PlatformPolicy
 from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES, TOPIC_KINDS
 from auditor.types import RELATIONSHIPS, VIDEO_FORMATS, Connection, Finding, Language, Post, Span
@@ -77,14 +76,14 @@ class PostContext:
         if not brand:
             return None
         texts = [self.post.text, *self.post.frames, self.post.transcript or ""]
-        hay = _fold_name(" ".join(t for t in texts if t))
-        whole = _fold_name(brand)
+        hay = fold_name(" ".join(t for t in texts if t))
+        whole = fold_name(brand)
         if whole and whole in hay:
             return True
         # "@hudlab_no" is named by "Hudlab", "@kaffebrenneriet_fjell" by "Kaffebrenneriet"
         # (the longest part, and only a distinctive one: "@krem_arktyka" is not named by "krem")
-        parts = sorted((p for p in re.split(r"[_.\-\s]+", brand.lower()) if len(p) >= 5), key=len)
-        return bool(parts) and _fold_name(parts[-1]) in hay
+        longest = brand_parts(brand)
+        return bool(longest) and longest in hay
 
     @cached_property
     def name_near_label(self) -> bool:
@@ -130,20 +129,6 @@ def _finding(rule, country: CountryPolicy | None, references, values: dict[str, 
 CONF_RANK = {"low": 0, "medium": 1, "high": 2}
 # a capitalised word right after a lower-case word: a name inside a sentence, not a sentence start
 NAME_AFTER_WORD_RE = re.compile(r"\b[a-zà-ÿ]+ ([A-ZÀ-Þ][\w&'-]+)")
-
-
-# letters NFKD does not decompose, as handles usually spell them ("Łódź" -> @lodz, "Ærø" -> @aeroe)
-_TRANSLIT = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
-
-
-def _fold_name(text: str) -> str:
-    """A brand name as handles write it: no spaces or separators, accents optional ("Wiśniowy Sad" is
-    named by "@wisniowysad"), as label matching is (rules/README.md)."""
-    text = text.lower()
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-                       if not unicodedata.combining(c))
-    return re.sub(r"[\s_.\-]+", "", text)
 
 
 def _field_text(post: Post, field: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
@@ -11,7 +12,7 @@ from auditor.types import Evidence, Post, Span
 
 # label classes a negation turns into "not sponsored": "ikke reklame", "not sponsored", "keine Werbung"
 NEGATABLE = frozenset({"ad", "sponsored", "paid_partnership", "sp_abbrev", "promotion", "gifted",
-                       "affiliate", "collaboration", "partner"})
+                       "affiliate", "collaboration", "collab_abbrev", "partner"})
 # the connection a label reveals: calling it "#gifted" says it was a gift
 LABEL_CONNECTION = {
     "ad": "paid", "paid_partnership": "paid", "sponsored": "paid", "sp_abbrev": "paid",
@@ -35,6 +36,39 @@ TAGS_RE = re.compile(r"[#@][\w.]+")
 WORD_CHAR_RE = re.compile(r"\w")
 WORD_RE = re.compile(r"\w+")
 
+
+
+# letters NFKD does not decompose, as handles usually spell them ("Łódź" -> @lodz, "Ærø" -> @aeroe)
+_TRANSLIT = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
+NAME_SEPARATORS_RE = re.compile(r"[\s_.\-]+")
+
+
+def fold_name(text: str) -> str:
+    """A brand name as handles write it: no spaces or separators, accents optional ("Wiśniowy Sad" is
+    named by "@wisniowysad"), as label matching is (rules/README.md)."""
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+                       if not unicodedata.combining(c))
+    return NAME_SEPARATORS_RE.sub("", text)
+
+
+def brand_parts(brand: str) -> str:
+    """The brand's longest distinctive part, folded: "@kaffebrenneriet_fjell" is named by
+    "Kaffebrenneriet" ("" when no part has 5 letters: "@krem_arktyka" is not named by "krem")."""
+    parts = sorted((p for p in NAME_SEPARATORS_RE.split(brand.lower()) if len(p) >= 5), key=len)
+    return fold_name(parts[-1]) if parts else ""
+
+
+def _handle_naming(brand: str, mentions: list[str]) -> str | None:
+    """The first @handle that names the brand though the brand's own spelling is not in the post:
+    "@ferncafecork" names "Fern Café", "@hudlab" names "@hudlab_no"."""
+    whole, longest = fold_name(brand), brand_parts(brand)
+    for mention in mentions:
+        handle = fold_name(mention[1:])
+        if whole and whole in handle or longest and longest in handle:
+            return mention
+    return None
 
 
 @dataclass(slots=True)
@@ -288,6 +322,14 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
             pos = ftext.lower().find(bare)
             connection.append(Evidence(Span(field_name, pos, pos + len(bare), ftext[pos:pos + len(bare)]),
                                        "brand_mention", "post.brand", None, "weak", "the post names the brand"))
+        elif mentions:
+            # the brand tagged under a handle spelt otherwise ("Fern Café" as @ferncafecork)
+            handle = _handle_naming(bare, mentions)
+            if handle:
+                field_name, ftext = next((n, t) for n, t in texts if handle in t)
+                pos = ftext.find(handle)
+                connection.append(Evidence(Span(field_name, pos, pos + len(handle), handle), "brand_mention",
+                                           "post.brand", None, "weak", "the post names the brand"))
     if comment_mentions:
         # "thanks @brand for the gift" in the comment names its brand; the caption's mentions come first
         mentions = mentions + [m for m in comment_mentions if m not in mentions]

@@ -1,0 +1,39 @@
+"""The campaign's brand tagged under a handle spelt otherwise, and a denied "collab"."""
+
+
+def evidence(v, kind):
+    return [e for e in v.connection.detected if e.kind == kind]
+
+
+def test_brand_tagged_under_its_handle_is_a_weak_cue(audit):
+    # "Fern Café" tagged as @ferncafecork: the post names the brand, a cue for review (a brand
+    # mention alone is never a violation, regulations.md s.0)
+    v = audit(text="Brunch at @ferncafecork 🥞 best pancakes in town", countries=["IE"],
+              platform="instagram", brand="Fern Café")
+    [mention] = evidence(v, "brand_mention")
+    assert (mention.span.field, mention.span.text, mention.span.start) == ("text", "@ferncafecork", 10)
+    assert v.connection.strength == "weak" and v.status == "needs_review"
+
+
+def test_handle_named_by_the_brands_longest_part(audit):
+    v = audit(text="Fika med @kaffebrenneriet ☕", countries=["SE"], platform="instagram",
+              brand="Kaffebrenneriet Fjell")
+    assert [e.span.text for e in evidence(v, "brand_mention")] == ["@kaffebrenneriet"]
+
+
+def test_someone_elses_handle_does_not_name_the_brand(audit):
+    v = audit(text="Brunch with @anna 🥞 best pancakes in town", countries=["IE"], platform="instagram",
+              brand="Fern Café")
+    assert evidence(v, "brand_mention") == [] and v.status == "compliant"
+    # a short part ("krem") is not distinctive enough to name "@krem_arktyka"
+    short = audit(text="Nowy krem @kremowo", countries=["PL"], platform="instagram", brand="@krem_arktyka")
+    assert evidence(short, "brand_mention") == []
+
+
+def test_no_collab_is_a_denial_not_a_label(audit):
+    v = audit(text="no collab, just love these pancakes", countries=["IE"], platform="instagram")
+    assert [e.kind for e in v.connection.detected] == ["not_sponsored"]
+    assert v.disclosures == () and v.status == "compliant"
+    # the same word unnegated is still read as a (rejected) label
+    said = audit(text="#collab with @ferncafecork 🥞", countries=["IE"], platform="instagram")
+    assert said.status == "violation"
