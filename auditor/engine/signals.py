@@ -137,7 +137,8 @@ def _label_shaped(text: str, start: int, end: int) -> bool:
     opened = last == "\n" or last not in "#@&" and (last in OPENERS or not last.isalnum())
     first = after[:1]
     # an emoji or symbol closes a label too ("Reklam 🖤 ..."); a word or a #tag does not
-    closed = not after or first in CLOSERS or not first.isalnum() and first not in "#@&'\""
+    closed = not after or first in CLOSERS or not first.isalnum() and first not in "#@&'\"" \
+        or first == "@" and last == "\n"   # opening its line, it may name the brand: "Publicité @maison"
     return opened and (closed or text[start:end].isupper() and end - start > 1)
 
 

@@ -37,3 +37,18 @@ def test_no_collab_is_a_denial_not_a_label(audit):
     # the same word unnegated is still read as a (rejected) label
     said = audit(text="#collab with @ferncafecork 🥞", countries=["IE"], platform="instagram")
     assert said.status == "violation"
+
+
+def test_label_opening_its_line_may_name_the_brand_with_a_handle(audit):
+    # "Publicité @maison" / "Werbung @hudlab" at the start: the label, then whom it is for
+    fr = audit(text="Publicité @maisonlune\nNouvelle routine du soir 🌙", countries=["FR"],
+               platform="instagram", relationship=["paid"], brand="Maison Lune")
+    assert [d.evidence.span.text for d in fr.disclosures] == ["Publicité"]
+    assert "fr.label.missing" not in {f.rule_id for f in fr.findings}
+    de = audit(text="Werbung @hudlab Meine neue Creme", countries=["DE"], platform="instagram",
+               relationship=["paid"])
+    assert [d.evidence.span.text for d in de.disclosures] == ["Werbung"] and de.status == "compliant"
+    # the same word inside a sentence, before a handle, is not a label
+    tv = audit(text="la nouvelle publicité de @marque à la télé", countries=["FR"], platform="instagram",
+               relationship=["paid"])
+    assert tv.disclosures == () and "fr.label.missing" in {f.rule_id for f in tv.findings}
