@@ -20,7 +20,7 @@ LABEL_CONNECTION = {
     "collaboration": "paid", "collab_abbrev": "paid", "partner": "paid", "brand_partner": "ambassador",
     "ambassador": "ambassador", "brand_ambassador": "ambassador", "thanks": "thanks", "pr": "gifted",
     "promotion": "paid", "promoted_by": "paid", "presented_by": "paid", "product_placement": "paid",
-    "employee": "employee", "own_brand": "own_brand", "gift_statement": "gifted",
+    "employee": "employee", "own_brand": "own_brand", "family_statement": "family", "gift_statement": "gifted",
     "affiliate_statement": "affiliate", "in_comments": "paid",
 }
 # what may open a label line, and what may close it: "Ad: ...", "[AD]", "… | ad", "(reklame)"

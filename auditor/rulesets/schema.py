@@ -40,6 +40,7 @@ LABEL_CLASSES = (
     "product_placement",  # produktplassering, Produktplatzierung, product placement
     "employee",           # #employee, "I work at @brand"
     "own_brand",          # #ownbrand, "my own brand @x"
+    "family_statement",   # "my sister's brand @x", "our family business": a family tie, said plainly
     "gift_statement",     # a plain sentence: "@brand sent me this for free", "I got this free from @brand"
     "affiliate_statement",  # "I earn a commission if you buy through my links"
     "information",        # "Información:", an indication the AEA/AUTOCONTROL code discourages (ES)

@@ -52,3 +52,17 @@ def test_label_opening_its_line_may_name_the_brand_with_a_handle(audit):
     tv = audit(text="la nouvelle publicité de @marque à la télé", countries=["FR"], platform="instagram",
                relationship=["paid"])
     assert tv.disclosures == () and "fr.label.missing" in {f.rule_id for f in tv.findings}
+
+
+def test_family_tie_said_plainly(audit):
+    # the FTC wants a family relationship disclosed, and saying it plainly does that (regulations.md s.1)
+    us = audit(text="So proud of my sister's brand @glowbysis 💛", countries=["US"], platform="instagram",
+               relationship=["family"])
+    assert [d.evidence.kind for d in us.disclosures] == ["family_statement"] and us.status == "compliant"
+    # elsewhere it says who, not that it is advertising: the word for "ad" is still wanted
+    gb = audit(text="So proud of my sister's brand @glowbysis 💛", countries=["GB"], platform="instagram",
+               relationship=["family"])
+    assert gb.status == "violation"
+    # alone, with no known deal, it is a weak connection: review at most, never a violation
+    visit = audit(text="Visiting my sister's shop today ☕", countries=["GB"], platform="instagram")
+    assert visit.connection.strength == "weak" and visit.status == "needs_review"
