@@ -70,6 +70,7 @@ HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
 MAX_KNOWN_PIECES = 50_000
 KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
+_by_start_and_length = itemgetter(0, 1)
 
 
 def strip_accents(text: str) -> str:
@@ -396,27 +397,31 @@ class Pipeline:
         by_key: dict[str, list] = {}
         for words, keys in phrases.items():
             key_word = key_of(words, common)
-            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), keys))
+            # what each key stands for, resolved now: the entries it names, the patterns it anchors
+            refs = tuple(self.refs[k] for k in keys if k in self.refs)
+            anchored = tuple(chain.from_iterable(self.anchored.get(k, ()) for k in keys))
+            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), refs, anchored))
         self.by_key = {word: tuple(found) for word, found in by_key.items()}
         self.phrases = None
 
-    def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, int]]:
-        """(key, start, end) of every phrase in the tokens, in the PhraseMatcher's order: by start,
-        then shortest first (one phrase only can match at a given start and length)."""
+    def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, tuple, tuple]]:
+        """(start, end, entries, anchored patterns) of every phrase in the tokens, in the
+        PhraseMatcher's order: by start, then shortest first (one phrase only can match at a given
+        start and length). Entries and patterns are those of the phrase's keys, in key order."""
         present = self.key_words.intersection(lowers)
         if not present:
             return []
         by_key, n = self.by_key, len(lowers)
         found = []
         for j in [j for j, w in enumerate(lowers) if w in present]:
-            for offset, length, words, keys in by_key[lowers[j]]:
+            for offset, length, words, refs, anchored in by_key[lowers[j]]:
                 start = j - offset
                 end = start + length
                 if start >= 0 and end <= n and (length == 1 or lowers[start:end] == words):
-                    found.append((start, length, keys))
+                    found.append((start, end, refs, anchored))
         if len(found) > 1:
-            found.sort(key=itemgetter(0, 1))
-        return [(key, start, start + length) for start, length, keys in found for key in keys]
+            found.sort(key=_by_start_and_length)
+        return found
 
     def _words(self, text: str) -> list[set[str]]:
         """The lower-case tokens of a literal, each with its accent-free spelling."""
@@ -499,17 +504,18 @@ class Pipeline:
         return self._find(doc, text, tagged)
 
     def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
-        refs, anchored = self.refs, self.anchored
         out = []
         found = []
         n = len(doc)
-        for key, s, e in self._phrase_matches(doc.lowers):
-            ref = refs.get(key)
-            if ref is not None:
+        lexes = None
+        for s, e, refs, anchored in self._phrase_matches(doc.lowers):
+            for ref in refs:
                 out.append((ref, s, e))
+            if not anchored:
                 continue
-            lexes = doc.lexes()
-            for ref, offset, length, checks in anchored[key]:
+            if lexes is None:
+                lexes = doc.lexes()
+            for ref, offset, length, checks in anchored:
                 start = s - offset
                 end = start + length
                 if start < 0 or end > n:

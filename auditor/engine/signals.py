@@ -152,6 +152,9 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
     if not matches:
         return out
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
+    # one cue is often found by several vocabularies ("use my code X" in en, de, nb ...): only the
+    # first of the same kind, span and strength can survive _distinct, so the others are not built
+    cues: set[tuple] = set()
     for ref, s, e in matches:
         group = ref.group
         if group == "label":
@@ -176,12 +179,20 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             entry = ref.entry
+            cue = (entry.kind, s, e, entry.strength)
+            if cue in cues:
+                continue
+            cues.add(cue)
             connection.append(Evidence(_span(name, text, doc, s, e), entry.kind, ref.entry_id, ref.language,
                                        entry.strength, entry.source))
         else:  # a discount code after a code keyword
             lowers = doc.lowers   # plain strings: no Token objects built
             if s > 0 and lowers[s - 1] in NOT_CODE_BEFORE or lowers[e - 1] in NOT_DISCOUNT_CODES:
                 continue
+            cue = ("discount_code", s, e, "strong")
+            if cue in cues:
+                continue
+            cues.add(cue)
             connection.append(Evidence(_span(name, text, doc, s, e), "discount_code", ref.entry_id,
                                        ref.language, "strong", "discount code wording"))
     if by_span:
