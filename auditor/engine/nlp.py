@@ -19,7 +19,8 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from bisect import bisect_right
+from itertools import accumulate, chain, islice, repeat
 from functools import reduce
 from operator import add, attrgetter, itemgetter, or_
 from typing import Iterable
@@ -148,13 +149,14 @@ class Token:
 
 class TokenDoc:
     """The tokens spaCy's tokenizer would make of a text, as plain lists (no spaCy Doc)."""
-    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "matches")
+    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "_ends", "matches")
 
     def __init__(self, text: str, lowers: list[str], pieces=None, entries=None, lexes=None, idx=None):
         self.text = text
         self.lowers = lowers      # lower-case form of each token: what phrases are matched on
         self._pieces, self._entries = pieces, entries
         self._lexes, self._idx = lexes, idx   # per token: its Lex, and where it starts in the text
+        self._ends: list[int] | None = None   # per piece: how many tokens up to its end
         self.matches: list | None = None
 
     def __len__(self) -> int:
@@ -169,17 +171,40 @@ class TokenDoc:
             self._idx = list(map(add, bases, map(attrgetter("rel"), lexes)))
         return self._lexes
 
+    def _locate(self, i: int) -> tuple[int, Lex]:
+        """Token i's piece and its Lex, without building the per-token lists of lexes(): a post
+        needs the place of a few tokens only (its matches), and those lists cost more than the
+        rest of its matching."""
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = list(accumulate(map(len, map(itemgetter(0), self._entries))))
+        k = bisect_right(ends, i)
+        return k, self._entries[k][1][i - ends[k - 1] if k else i]
+
+    def _piece_start(self, k: int) -> int:
+        return sum(map(len, islice(self._pieces, k))) + k   # pieces are split on " "
+
+    def lex(self, i: int) -> Lex:
+        if self._lexes is not None:
+            return self._lexes[i]
+        return self._locate(i)[1]
+
     def __getitem__(self, i: int) -> Token:
         if self._lexes is None:
             self.lexes()
         return Token(self._lexes[i], self._idx[i])
 
     def offsets(self, start: int, end: int) -> tuple[int, int]:
-        """Character offsets of tokens start..end (what doc[start:end] would say): read from the
-        start-offset list, so no Token objects are built for evidence spans."""
-        lexes = self._lexes if self._lexes is not None else self.lexes()
-        idx = self._idx
-        return idx[start], idx[end - 1] + len(lexes[end - 1].text)
+        """Character offsets of tokens start..end (what doc[start:end] would say), with no Token
+        objects built for evidence spans."""
+        if self._lexes is not None:
+            idx = self._idx
+            return idx[start], idx[end - 1] + len(self._lexes[end - 1].text)
+        k, first = self._locate(start)
+        a = self._piece_start(k) + first.rel
+        k2, last = self._locate(end - 1)
+        b = (a - first.rel if k2 == k else self._piece_start(k2)) + last.rel + len(last.text)
+        return a, b
 
     def char_span(self, start: int, end: int) -> tuple[int, int] | None:
         """Token range covering exactly these characters, as spaCy's Doc.char_span (strict) says."""
@@ -506,15 +531,11 @@ class Pipeline:
     def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
         out = []
         found = []
-        n = len(doc)
-        lexes = None
-        for s, e, refs, anchored in self._phrase_matches(doc.lowers):
+        lowers = doc.lowers
+        n = len(lowers)
+        for s, e, refs, anchored in self._phrase_matches(lowers):
             for ref in refs:
                 out.append((ref, s, e))
-            if not anchored:
-                continue
-            if lexes is None:
-                lexes = doc.lexes()
             for ref, offset, length, checks in anchored:
                 start = s - offset
                 end = start + length
@@ -522,15 +543,15 @@ class Pipeline:
                     continue
                 ok = True
                 for i, kind, arg in checks:
-                    tok = lexes[start + i]
+                    # words are checked on `lowers`; only the other predicates need the token's Lex
                     if kind == "lit":
-                        ok = tok.lower_ in arg
+                        ok = lowers[start + i] in arg
                     elif kind == "re":
-                        ok = arg.match(tok.text) is not None
+                        ok = arg.match(doc.lex(start + i).text) is not None
                     elif kind == "num":
-                        ok = tok.like_num
+                        ok = doc.lex(start + i).like_num
                     elif kind == "url":
-                        ok = tok.like_url
+                        ok = doc.lex(start + i).like_url
                     if not ok:
                         break
                 if ok:

@@ -122,9 +122,8 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     An @handle or the post's brand may come within three tokens; a #hashtag only right after the
     label ("Reklam #lindex"), since a trailing "#tired" names nobody.
     """
-    lexes = doc.lexes()   # the shared per-token Lex objects, not a new Token per doc[i]
     for i in range(end, min(end + 3, len(doc))):
-        tok = lexes[i]
+        tok = doc.lex(i)   # the shared per-token Lex, not a new Token per doc[i]
         text = tok.text
         if (text[:1] == "@" or text[:1] == "#" and i == end) and BRAND_TOKEN.match(text):
             return i + 1
