@@ -141,7 +141,10 @@ def _span(name: str, text: str, doc, s: int, e: int) -> Span:
 
 def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, frozenset[str]],
                   brand_lower: str | None, connection: list[Evidence],
-                  articles: frozenset[str] = frozenset(), prefer: str = "en") -> FieldSignals:
+                  articles: frozenset[str] = frozenset(), prefer: str = "en",
+                  brand_cues: bool = True) -> FieldSignals:
+    """`brand_cues` False: the post can name no brand, so the cues that count only next to one
+    (NEEDS_BRAND_KINDS) would be dropped by analyze_post; they are not built."""
     possible = pipe.may_match(text)
     if not possible:
         return FieldSignals(name, text, None)
@@ -178,6 +181,8 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             entry = ref.entry
+            if not brand_cues and entry.kind in NEEDS_BRAND_KINDS:
+                continue
             cue = (entry.kind, s, e, entry.strength)
             if cue in cues:
                 continue
@@ -262,8 +267,12 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     if post.transcript:
         texts.append(("transcript", post.transcript))
     labels: list[LabelHit] = []
+    # a brand is named by the brand field or by an @mention (of the post or its first comment)
+    brand_cues = bool(brand) or any("@" in text for _, text in texts) \
+        or bool(post.first_comment) and "@" in post.first_comment
     for name, text in texts:
-        fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code)
+        fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code,
+                           brand_cues)
         fields[name] = fs
         labels.extend(fs.labels)
         for hit in links.find(text):
