@@ -20,7 +20,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from bisect import bisect_right
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate, chain, compress, count, islice, repeat
 from functools import reduce
 from operator import add, attrgetter, itemgetter, or_
 from typing import Iterable
@@ -438,7 +438,8 @@ class Pipeline:
             return []
         by_key, n = self.by_key, len(lowers)
         found = []
-        for j in [j for j, w in enumerate(lowers) if w in present]:
+        # the places of key words, picked out in C (no Python loop over every token)
+        for j in compress(count(), map(present.__contains__, lowers)):
             for offset, length, words, refs, anchored in by_key[lowers[j]]:
                 start = j - offset
                 end = start + length
@@ -510,6 +511,16 @@ class Pipeline:
 
     def _has_suffix(self, lowered: str) -> bool:
         return self.suffix_probe.search(lowered) is not None
+
+    def scan(self, text: str) -> TokenDoc | None:
+        """The text's doc with its matches on it (doc.matches), or None when nothing matches: what
+        the signals read, handed over directly (may_match, make_doc and match pass it through a
+        thread-local instead)."""
+        doc, flags = self.nlp.tokenize(text)
+        if not flags:
+            return None
+        doc.matches = self._find(doc, text, bool(flags & TAG))
+        return doc if doc.matches else None
 
     def may_match(self, text: str) -> int:
         """KEY | TAG when something matches in this text, else 0 (the signals then skip it).

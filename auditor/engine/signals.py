@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, TAG, EntryRef, Pipeline
+from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -145,14 +145,11 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
                   brand_cues: bool = True) -> FieldSignals:
     """`brand_cues` False: the post can name no brand, so the cues that count only next to one
     (NEEDS_BRAND_KINDS) would be dropped by analyze_post; they are not built."""
-    possible = pipe.may_match(text)
-    if not possible:
+    doc = pipe.scan(text)
+    if doc is None:
         return FieldSignals(name, text, None)
-    doc = pipe.nlp.make_doc(text)
     out = FieldSignals(name, text, doc)
-    matches = pipe.match(doc, text, bool(possible & TAG))
-    if not matches:
-        return out
+    matches = doc.matches
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
     # one cue is often found by several vocabularies ("use my code X" in en, de, nb ...): only the
     # first of the same kind, span and strength can survive _distinct, so the others are not built
