@@ -36,11 +36,12 @@ def _stop_sets(candidates: tuple[str, ...]) -> tuple[frozenset[str], ...]:
 
 def by_stop_words(lowers: list[str], candidates: tuple[str, ...]) -> tuple[str | None, float, bool]:
     """Best candidate, its share of the hits, and whether it clearly won."""
-    words_in_post = set(lowers)   # distinct words: repeated "the" says no more than one
+    # the stop words found, as a set: distinct words, so a repeated "the" says no more than one
+    # (taken from the list directly: no set of the post's words is built first)
     if len(candidates) == 1:
-        hits = len(words_in_post.intersection(stop_words(candidates[0])))
+        hits = len(stop_words(candidates[0]).intersection(lowers))
         return candidates[0], (1.0 if hits >= MIN_HITS else 0.0), hits >= MIN_HITS
-    scores = [len(words_in_post.intersection(words)) for words in _stop_sets(candidates)]
+    scores = [len(words.intersection(lowers)) for words in _stop_sets(candidates)]
     total = sum(scores)
     if total == 0:
         return None, 0.0, False

@@ -19,7 +19,8 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from bisect import bisect_right
+from itertools import accumulate, chain, compress, count, islice, repeat
 from functools import reduce
 from operator import add, attrgetter, itemgetter, or_
 from typing import Iterable
@@ -70,6 +71,7 @@ HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
 MAX_KNOWN_PIECES = 50_000
 KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
+_by_start_and_length = itemgetter(0, 1)
 
 
 def strip_accents(text: str) -> str:
@@ -147,13 +149,14 @@ class Token:
 
 class TokenDoc:
     """The tokens spaCy's tokenizer would make of a text, as plain lists (no spaCy Doc)."""
-    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "matches")
+    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "_ends", "matches")
 
     def __init__(self, text: str, lowers: list[str], pieces=None, entries=None, lexes=None, idx=None):
         self.text = text
         self.lowers = lowers      # lower-case form of each token: what phrases are matched on
         self._pieces, self._entries = pieces, entries
         self._lexes, self._idx = lexes, idx   # per token: its Lex, and where it starts in the text
+        self._ends: list[int] | None = None   # per piece: how many tokens up to its end
         self.matches: list | None = None
 
     def __len__(self) -> int:
@@ -168,17 +171,40 @@ class TokenDoc:
             self._idx = list(map(add, bases, map(attrgetter("rel"), lexes)))
         return self._lexes
 
+    def _locate(self, i: int) -> tuple[int, Lex]:
+        """Token i's piece and its Lex, without building the per-token lists of lexes(): a post
+        needs the place of a few tokens only (its matches), and those lists cost more than the
+        rest of its matching."""
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = list(accumulate(map(len, map(itemgetter(0), self._entries))))
+        k = bisect_right(ends, i)
+        return k, self._entries[k][1][i - ends[k - 1] if k else i]
+
+    def _piece_start(self, k: int) -> int:
+        return sum(map(len, islice(self._pieces, k))) + k   # pieces are split on " "
+
+    def lex(self, i: int) -> Lex:
+        if self._lexes is not None:
+            return self._lexes[i]
+        return self._locate(i)[1]
+
     def __getitem__(self, i: int) -> Token:
         if self._lexes is None:
             self.lexes()
         return Token(self._lexes[i], self._idx[i])
 
     def offsets(self, start: int, end: int) -> tuple[int, int]:
-        """Character offsets of tokens start..end (what doc[start:end] would say): read from the
-        start-offset list, so no Token objects are built for evidence spans."""
-        lexes = self._lexes if self._lexes is not None else self.lexes()
-        idx = self._idx
-        return idx[start], idx[end - 1] + len(lexes[end - 1].text)
+        """Character offsets of tokens start..end (what doc[start:end] would say), with no Token
+        objects built for evidence spans."""
+        if self._lexes is not None:
+            idx = self._idx
+            return idx[start], idx[end - 1] + len(self._lexes[end - 1].text)
+        k, first = self._locate(start)
+        a = self._piece_start(k) + first.rel
+        k2, last = self._locate(end - 1)
+        b = (a - first.rel if k2 == k else self._piece_start(k2)) + last.rel + len(last.text)
+        return a, b
 
     def char_span(self, start: int, end: int) -> tuple[int, int] | None:
         """Token range covering exactly these characters, as spaCy's Doc.char_span (strict) says."""
@@ -396,27 +422,32 @@ class Pipeline:
         by_key: dict[str, list] = {}
         for words, keys in phrases.items():
             key_word = key_of(words, common)
-            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), keys))
+            # what each key stands for, resolved now: the entries it names, the patterns it anchors
+            refs = tuple(self.refs[k] for k in keys if k in self.refs)
+            anchored = tuple(chain.from_iterable(self.anchored.get(k, ()) for k in keys))
+            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), refs, anchored))
         self.by_key = {word: tuple(found) for word, found in by_key.items()}
         self.phrases = None
 
-    def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, int]]:
-        """(key, start, end) of every phrase in the tokens, in the PhraseMatcher's order: by start,
-        then shortest first (one phrase only can match at a given start and length)."""
+    def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, tuple, tuple]]:
+        """(start, end, entries, anchored patterns) of every phrase in the tokens, in the
+        PhraseMatcher's order: by start, then shortest first (one phrase only can match at a given
+        start and length). Entries and patterns are those of the phrase's keys, in key order."""
         present = self.key_words.intersection(lowers)
         if not present:
             return []
         by_key, n = self.by_key, len(lowers)
         found = []
-        for j in [j for j, w in enumerate(lowers) if w in present]:
-            for offset, length, words, keys in by_key[lowers[j]]:
+        # the places of key words, picked out in C (no Python loop over every token)
+        for j in compress(count(), map(present.__contains__, lowers)):
+            for offset, length, words, refs, anchored in by_key[lowers[j]]:
                 start = j - offset
                 end = start + length
                 if start >= 0 and end <= n and (length == 1 or lowers[start:end] == words):
-                    found.append((start, length, keys))
+                    found.append((start, end, refs, anchored))
         if len(found) > 1:
-            found.sort(key=itemgetter(0, 1))
-        return [(key, start, start + length) for start, length, keys in found for key in keys]
+            found.sort(key=_by_start_and_length)
+        return found
 
     def _words(self, text: str) -> list[set[str]]:
         """The lower-case tokens of a literal, each with its accent-free spelling."""
@@ -481,6 +512,16 @@ class Pipeline:
     def _has_suffix(self, lowered: str) -> bool:
         return self.suffix_probe.search(lowered) is not None
 
+    def scan(self, text: str) -> TokenDoc | None:
+        """The text's doc with its matches on it (doc.matches), or None when nothing matches: what
+        the signals read, handed over directly (may_match, make_doc and match pass it through a
+        thread-local instead)."""
+        doc, flags = self.nlp.tokenize(text)
+        if not flags:
+            return None
+        doc.matches = self._find(doc, text, bool(flags & TAG))
+        return doc if doc.matches else None
+
     def may_match(self, text: str) -> int:
         """KEY | TAG when something matches in this text, else 0 (the signals then skip it).
 
@@ -499,32 +540,29 @@ class Pipeline:
         return self._find(doc, text, tagged)
 
     def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
-        refs, anchored = self.refs, self.anchored
         out = []
         found = []
-        n = len(doc)
-        for key, s, e in self._phrase_matches(doc.lowers):
-            ref = refs.get(key)
-            if ref is not None:
+        lowers = doc.lowers
+        n = len(lowers)
+        for s, e, refs, anchored in self._phrase_matches(lowers):
+            for ref in refs:
                 out.append((ref, s, e))
-                continue
-            lexes = doc.lexes()
-            for ref, offset, length, checks in anchored[key]:
+            for ref, offset, length, checks in anchored:
                 start = s - offset
                 end = start + length
                 if start < 0 or end > n:
                     continue
                 ok = True
                 for i, kind, arg in checks:
-                    tok = lexes[start + i]
+                    # words are checked on `lowers`; only the other predicates need the token's Lex
                     if kind == "lit":
-                        ok = tok.lower_ in arg
+                        ok = lowers[start + i] in arg
                     elif kind == "re":
-                        ok = arg.match(tok.text) is not None
+                        ok = arg.match(doc.lex(start + i).text) is not None
                     elif kind == "num":
-                        ok = tok.like_num
+                        ok = doc.lex(start + i).like_num
                     elif kind == "url":
-                        ok = tok.like_url
+                        ok = doc.lex(start + i).like_url
                     if not ok:
                         break
                 if ok:

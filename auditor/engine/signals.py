@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, TAG, EntryRef, Pipeline
+from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -157,9 +157,8 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     An @handle or the post's brand may come within three tokens; a #hashtag only right after the
     label ("Reklam #lindex"), since a trailing "#tired" names nobody.
     """
-    lexes = doc.lexes()   # the shared per-token Lex objects, not a new Token per doc[i]
     for i in range(end, min(end + 3, len(doc))):
-        tok = lexes[i]
+        tok = doc.lex(i)   # the shared per-token Lex, not a new Token per doc[i]
         text = tok.text
         if (text[:1] == "@" or text[:1] == "#" and i == end) and BRAND_TOKEN.match(text):
             return i + 1
@@ -177,16 +176,19 @@ def _span(name: str, text: str, doc, s: int, e: int) -> Span:
 
 def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, frozenset[str]],
                   brand_lower: str | None, connection: list[Evidence],
-                  articles: frozenset[str] = frozenset(), prefer: str = "en") -> FieldSignals:
-    possible = pipe.may_match(text)
-    if not possible:
+                  articles: frozenset[str] = frozenset(), prefer: str = "en",
+                  brand_cues: bool = True) -> FieldSignals:
+    """`brand_cues` False: the post can name no brand, so the cues that count only next to one
+    (NEEDS_BRAND_KINDS) would be dropped by analyze_post; they are not built."""
+    doc = pipe.scan(text)
+    if doc is None:
         return FieldSignals(name, text, None)
-    doc = pipe.nlp.make_doc(text)
     out = FieldSignals(name, text, doc)
-    matches = pipe.match(doc, text, bool(possible & TAG))
-    if not matches:
-        return out
+    matches = doc.matches
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
+    # one cue is often found by several vocabularies ("use my code X" in en, de, nb ...): only the
+    # first of the same kind, span and strength can survive _distinct, so the others are not built
+    cues: set[tuple] = set()
     for ref, s, e in matches:
         group = ref.group
         if group == "label":
@@ -211,12 +213,22 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             entry = ref.entry
+            if not brand_cues and entry.kind in NEEDS_BRAND_KINDS:
+                continue
+            cue = (entry.kind, s, e, entry.strength)
+            if cue in cues:
+                continue
+            cues.add(cue)
             connection.append(Evidence(_span(name, text, doc, s, e), entry.kind, ref.entry_id, ref.language,
                                        entry.strength, entry.source))
         else:  # a discount code after a code keyword
             lowers = doc.lowers   # plain strings: no Token objects built
             if s > 0 and lowers[s - 1] in NOT_CODE_BEFORE or lowers[e - 1] in NOT_DISCOUNT_CODES:
                 continue
+            cue = ("discount_code", s, e, "strong")
+            if cue in cues:
+                continue
+            cues.add(cue)
             connection.append(Evidence(_span(name, text, doc, s, e), "discount_code", ref.entry_id,
                                        ref.language, "strong", "discount code wording"))
     if by_span:
@@ -287,8 +299,12 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     if post.transcript:
         texts.append(("transcript", post.transcript))
     labels: list[LabelHit] = []
+    # a brand is named by the brand field or by an @mention (of the post or its first comment)
+    brand_cues = bool(brand) or any("@" in text for _, text in texts) \
+        or bool(post.first_comment) and "@" in post.first_comment
     for name, text in texts:
-        fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code)
+        fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code,
+                           brand_cues)
         fields[name] = fs
         labels.extend(fs.labels)
         for hit in links.find(text):

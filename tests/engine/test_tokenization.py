@@ -47,8 +47,13 @@ def test_cached_tokens_equal_spacy_tokens(pipelines, rules, lang):
             if doc is None:
                 continue
             assembled += doc._pieces is not None     # built from cached pieces, not by spaCy whole
+            # each token found from its piece alone (before lexes() builds the per-token lists)
+            located = [(doc.lex(i).text, *doc.offsets(i, i + 1)) for i in range(len(doc))]
+            spans = [doc.offsets(i, j) for i, j in ((0, len(doc)), (len(doc) // 3, len(doc) - 1)) if i < j]
             ours = [(lex.text, doc.offsets(i, i + 1)[0]) for i, lex in enumerate(doc.lexes())]
             theirs = [(t.text, t.idx) for t in pipe.spacy.make_doc(text)]
             assert ours == theirs, text
+            assert located == [(t.text, t.idx, t.idx + len(t.text)) for t in pipe.spacy.make_doc(text)], text
+            assert spans == [doc.offsets(i, j) for i, j in ((0, len(doc)), (len(doc) // 3, len(doc) - 1)) if i < j]
             assert doc.lowers == [t.lower_ for t in pipe.spacy.make_doc(text)], text
     assert assembled > 1000
