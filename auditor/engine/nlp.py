@@ -308,10 +308,30 @@ def _checks(variant: tuple, offset: int, anchor_length: int) -> tuple:
                  if not offset <= i < offset + anchor_length)
 
 
+class Interner:
+    """One copy of each equal piece of the matcher tables across pipelines (memory).
+
+    Every pipeline holds every vocabulary, tokenized its own way, yet most phrases tokenize alike in
+    all languages: their word lists, entries and checks are kept once and shared. Keys name parts by
+    id(), which is safe because the table keeps every part it hands out alive."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple, object] = {}
+
+    def one(self, key: tuple, value):
+        """The value kept under this key, or this value, kept from now on."""
+        return self._kept.setdefault(key, value)
+
+    def ids(self, kind: str, parts: tuple | list):
+        """The tuple of these (already shared) parts, shared."""
+        return self.one((kind, *map(id, parts)), tuple(parts))
+
+
 class Pipeline:
     """A blank spaCy pipeline for one language and the matchers for every vocabulary."""
 
-    def __init__(self, lang: str, rules: RuleSet, lang_code: str | None = None):
+    def __init__(self, lang: str, rules: RuleSet, lang_code: str | None = None,
+                 interner: Interner | None = None):
         try:
             self.spacy = spacy.blank(lang)
         except Exception:  # a language spaCy does not know: the multi-language tokenizer
@@ -319,6 +339,7 @@ class Pipeline:
         customize_tokenizer(self.spacy)
         self.lang = lang
         self.lang_code = lang_code or lang   # the rules' language code (nb), not spaCy's
+        self.interner = interner or Interner()
         self.refs: dict[int, EntryRef] = {}
         self.phrases = PhraseMatcher(self.spacy.vocab, attr="LOWER")   # used while building only
         # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
@@ -342,6 +363,10 @@ class Pipeline:
         view.lang_code = lang_code
         return view
 
+    def _ref(self, group: str, lang: str, entry, entry_id: str, hashtag: bool) -> EntryRef:
+        return self.interner.one(("ref", group, lang, id(entry), entry_id, hashtag),
+                                 EntryRef(group, lang, entry, entry_id, hashtag))
+
     def _key(self, name: str, ref: EntryRef) -> str:
         key_id = self.spacy.vocab.strings.add(name)
         self.refs[key_id] = ref
@@ -354,7 +379,7 @@ class Pipeline:
         for lang, vocab in sorted(rules.vocabularies.items()):
             for entry in vocab.labels:
                 if entry.hashtag_suffix:
-                    ref = EntryRef("label", lang, entry, f"{lang}.{entry.id}", True)
+                    ref = self._ref("label", lang, entry, f"{lang}.{entry.id}", True)
                     for term in entry.terms:
                         for v in {term.lower(), strip_accents(term.lower())}:
                             self.suffixes.setdefault(v, []).append(ref)
@@ -368,11 +393,11 @@ class Pipeline:
                     if not terms:
                         continue
                     name = f"L:{lang}.{entry.id}:{int(tagged)}"
-                    self._key(name, EntryRef("label", lang, entry, f"{lang}.{entry.id}", tagged))
+                    self._key(name, self._ref("label", lang, entry, f"{lang}.{entry.id}", tagged))
                     phrase_patterns[name] = [make_doc(t) for t in dict.fromkeys(terms)]
             for entry in vocab.connection:
                 name = f"C:{lang}.{entry.id}"
-                self._key(name, EntryRef("connection", lang, entry, f"{lang}.{entry.id}", False))
+                self._key(name, self._ref("connection", lang, entry, f"{lang}.{entry.id}", False))
                 plain = [p for p in entry.patterns if is_plain(p)]
                 complex_ = [p for p in entry.patterns if not is_plain(p)]
                 if plain:
@@ -385,7 +410,7 @@ class Pipeline:
                     for variant in self.compile(p):
                         self._anchor(variant, ref, anchors)
             if vocab.code_keywords:
-                ref = EntryRef("code", lang, None, f"{lang}.code", False)
+                ref = self._ref("code", lang, None, f"{lang}.code", False)
                 link = ("lit", CODE_LINKS)
                 for keyword in vocab.code_keywords:
                     words = self._words(keyword)
@@ -398,7 +423,7 @@ class Pipeline:
             pattern_docs.extend(docs)
         for i, (words, targets) in enumerate(sorted(anchors.items())):
             key = self.spacy.vocab.strings.add(f"A:{i}")
-            self.anchored[key] = [(ref, offset, len(variant), _checks(variant, offset, len(words)))
+            self.anchored[key] = [self._anchored(ref, offset, len(variant), _checks(variant, offset, len(words)))
                                   for ref, variant, offset in targets]
             # built from the words themselves: re-tokenizing "m' a" would split it differently
             doc = Doc(self.spacy.vocab, words=list(words))
@@ -408,6 +433,10 @@ class Pipeline:
         # longest first, so "#NikeBrandAmbassador" ends in "ambassador" before "dor"-like accidents
         self.suffix_tuple = tuple(sorted(self.suffixes, key=len, reverse=True))
         self.suffix_probe = re.compile("|".join(re.escape(x) for x in self.suffix_tuple) or "(?!)")
+
+    def _anchored(self, ref: EntryRef, offset: int, length: int, checks: tuple) -> tuple:
+        checks = self.interner.one(("checks", checks), checks)
+        return self.interner.one(("anchored", id(ref), offset, length, id(checks)), (ref, offset, length, checks))
 
     def _index(self, pattern_docs: list[Doc], common: frozenset[str]) -> None:
         """The PhraseMatcher's patterns as `by_key`; then the PhraseMatcher is let go (memory).
@@ -420,13 +449,17 @@ class Pipeline:
             if words and words not in phrases:
                 phrases[words] = tuple(key for key, s, e in self.phrases(doc) if s == 0 and e == len(doc))
         by_key: dict[str, list] = {}
+        one, ids = self.interner.one, self.interner.ids
         for words, keys in phrases.items():
-            key_word = key_of(words, common)
+            at = words.index(key_of(words, common))
+            shared_words = one(("words", words), list(words))
             # what each key stands for, resolved now: the entries it names, the patterns it anchors
-            refs = tuple(self.refs[k] for k in keys if k in self.refs)
-            anchored = tuple(chain.from_iterable(self.anchored.get(k, ()) for k in keys))
-            by_key.setdefault(key_word, []).append((words.index(key_word), len(words), list(words), refs, anchored))
-        self.by_key = {word: tuple(found) for word, found in by_key.items()}
+            refs = ids("refs", [self.refs[k] for k in keys if k in self.refs])
+            anchored = ids("anchors", list(chain.from_iterable(self.anchored.get(k, ()) for k in keys)))
+            phrase = one(("phrase", at, id(shared_words), id(refs), id(anchored)),
+                         (at, len(words), shared_words, refs, anchored))
+            by_key.setdefault(shared_words[at], []).append(phrase)
+        self.by_key = {word: ids("found", found) for word, found in by_key.items()}
         self.phrases = None
 
     def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, tuple, tuple]]:
@@ -590,13 +623,15 @@ class Pipelines:
     """Lazily built pipelines, one per tokenization language, shared by all audits.
 
     Languages that tokenize with the same spaCy language (`spacy: xx` in their vocabulary) share
-    one built pipeline: each costs ~10-20 MB (every vocabulary's patterns, tokenized its way),
-    so a pipeline per EU language would take the engine far past its memory budget."""
+    one built pipeline: each costs ~6 MB of its own (spaCy's tokenizer and vocab, and the tables of
+    every vocabulary's patterns tokenized its way, less what the Interner shares with the others),
+    so a pipeline per EU language would take the engine past its memory budget."""
 
     def __init__(self, rules: RuleSet):
         self.rules = rules
         self._cache: dict[str, Pipeline] = {}
         self._built: dict[str, Pipeline] = {}   # spaCy language -> the pipeline built for it
+        self.interner = Interner()   # the parts of their tables that are alike, kept once
 
     def get(self, lang: str) -> Pipeline:
         pipe = self._cache.get(lang)
@@ -604,7 +639,7 @@ class Pipelines:
             spacy_lang = self.rules.vocabularies[lang].spacy if lang in self.rules.vocabularies else lang
             built = self._built.get(spacy_lang)
             if built is None:
-                pipe = self._built[spacy_lang] = Pipeline(spacy_lang, self.rules, lang)
+                pipe = self._built[spacy_lang] = Pipeline(spacy_lang, self.rules, lang, self.interner)
             else:
                 pipe = built.for_language(lang)
             self._cache[lang] = pipe

@@ -15,6 +15,10 @@ def test_languages_with_the_same_spacy_language_share_one_built_pipeline(rules):
     own = [lang for lang, v in rules.vocabularies.items() if v.spacy == lang][:2]
     a, b = (pipelines.get(lang) for lang in own)
     assert a.by_key is not b.by_key   # a language with its own tokenizer has its own tables
+    # ... whose entries are shared with the other tables wherever the phrases tokenize alike (memory)
+    alike = [w for w in a.by_key if b.by_key.get(w) == a.by_key[w]]
+    assert len(alike) > 0.8 * len(a.by_key)
+    assert all(b.by_key[w] is a.by_key[w] for w in alike)
 
 
 def test_a_shared_pipeline_finds_each_languages_label(audit):
