@@ -8,8 +8,11 @@ in the post's language), or when the engine is told to always use it.
 """
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
+
+import spacy.lang as spacy_lang
 
 from auditor.types import Language
 
@@ -22,10 +25,14 @@ MIN_HITS = 2
 @lru_cache(maxsize=None)
 def stop_words(lang: str) -> frozenset[str]:
     code = "nb" if lang in ("no", "nn") else lang
-    try:
-        module = importlib.import_module(f"spacy.lang.{code}.stop_words")
-    except ImportError:
+    # the word list alone: importing spacy.lang.<code> would load the whole language package
+    # (tokenizer exceptions, lexical attributes), ~20 MB over the languages of the rules
+    path = Path(spacy_lang.__file__).parent / code / "stop_words.py"
+    if not path.is_file():
         return frozenset()
+    spec = importlib.util.spec_from_file_location(f"auditor_stop_words_{code}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return frozenset(w.lower() for w in module.STOP_WORDS)
 
 
