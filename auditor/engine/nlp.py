@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from bisect import bisect_right
@@ -241,7 +240,6 @@ class CachedTokenizer:
         self.pieces: dict[str, tuple | None] = {}
         self.spanning = tuple(sorted({case.split()[0] for case in nlp.tokenizer.rules
                                       if not case.isspace() and any(c.isspace() for c in case)}))
-        self._last = threading.local()   # the doc may_match made, for the make_doc call that follows
 
     def _learn(self, piece: str) -> tuple | None:
         if not piece or piece[0].isspace() or piece[-1].isspace():
@@ -281,15 +279,6 @@ class CachedTokenizer:
         doc = TokenDoc(text, [lex.lower_ for lex in lexes], lexes=lexes, idx=[lex.rel for lex in lexes])
         return doc, KEY | (TAG if "#" in text else 0)
 
-    def remember(self, doc: TokenDoc) -> None:
-        self._last.doc = doc
-
-    def make_doc(self, text: str) -> TokenDoc:
-        doc = getattr(self._last, "doc", None)
-        if doc is not None and doc.text is text:
-            return doc
-        doc, _ = self.tokenize(text)
-        return doc if doc is not None else self._whole(text)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +342,7 @@ class Pipeline:
         self.by_key: dict[str, tuple[tuple[int, int, list[str], tuple[int, ...]], ...]] = {}
         self._build(rules)
         self.key_words = frozenset(self.by_key)
-        # what signals.py tokenizes with (pipe.nlp.make_doc): docs from the piece cache
+        # what scan tokenizes with: docs from the piece cache
         self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words)
 
     def for_language(self, lang_code: str) -> "Pipeline":
@@ -546,31 +535,13 @@ class Pipeline:
         return self.suffix_probe.search(lowered) is not None
 
     def scan(self, text: str) -> TokenDoc | None:
-        """The text's doc with its matches on it (doc.matches), or None when nothing matches: what
-        the signals read, handed over directly (may_match, make_doc and match pass it through a
-        thread-local instead)."""
+        """The text's doc with its matches on it (doc.matches), or None when nothing matches (the
+        signals then skip the text)."""
         doc, flags = self.nlp.tokenize(text)
         if not flags:
             return None
         doc.matches = self._find(doc, text, bool(flags & TAG))
         return doc if doc.matches else None
-
-    def may_match(self, text: str) -> int:
-        """KEY | TAG when something matches in this text, else 0 (the signals then skip it).
-
-        The matches are kept on the doc, which the make_doc and match calls that follow hand back."""
-        doc, flags = self.nlp.tokenize(text)
-        if not flags:
-            return 0
-        doc.matches = self._find(doc, text, bool(flags & TAG))
-        self.nlp.remember(doc)
-        return KEY | TAG if doc.matches else 0
-
-    def match(self, doc: TokenDoc, text: str, tagged: bool = True) -> list[tuple[EntryRef, int, int]]:
-        """All matches as (entry, start token, end token); `tagged` False: no suffix hashtags."""
-        if doc.matches is not None and doc.text is text:
-            return doc.matches
-        return self._find(doc, text, tagged)
 
     def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
         out = []
