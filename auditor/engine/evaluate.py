@@ -234,6 +234,12 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     for hit in signals.labels:
         if hit.label_class in SPECIAL_LABEL_CLASSES:
             special.append(hit)
+            marks = country.spec.labels.marks
+            mark = next((marks[r.entry_id] for r in hit.entries if r.entry_id in marks), None) if marks else None
+            if mark is not None:
+                # a special mark that also says "advertising" (NO's retouch mark contains «REKLAME»)
+                statuses[id(hit)] = mark
+                ad_hits.append((hit, mark))
             continue
         if hit.label_class == IN_COMMENTS:
             # "collab details in the first comment": whatever the label there says, it is not in the post
@@ -531,6 +537,8 @@ def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
             # labelled only in the video or frames: the caption check applies to non-video posts
             if rule.position == "before_fold" and post.format not in VIDEO_FORMATS:
                 on_image = [h for h in accepted if h.field.startswith("frames[")]
+                if any(h.label_class in SPECIAL_LABEL_CLASSES for h in on_image):
+                    continue   # an official mark (NO retouch mark) is where the law puts it: on the image
                 if on_image and post.format in IMAGE_FORMATS:
                     # an overlay on the image is where regulators want it for photos; its size and
                     # legibility are unknown, so review at most

@@ -388,6 +388,10 @@ class LabelPolicy(Strict):
     # English post is not)
     any_post_language: tuple[str, ...] = ()
     entries: dict[str, Literal["accepted", "weak", "rejected"]] = {}  # per entry: "es.colab": rejected
+    # special labels (by vocabulary entry) that are also an advertising label: Norway's official mark
+    # for retouched advertising contains the word «REKLAME» (Forbrukertilsynet FAQ), so it needs no
+    # separate «reklame»
+    marks: dict[str, Literal["accepted", "weak"]] = {}
     # a label class judged by the kind of connection it describes: "#gifted" fits a gift, not a paid
     # deal (IE, CA); BE's "#gesponsord" fits only a gift without any agreement. Keyed by label class.
     by_connection: dict[str, ConnectionFit] = {}
