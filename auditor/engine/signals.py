@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
+from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -225,6 +225,8 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
             lowers = doc.lowers   # plain strings: no Token objects built
             if s > 0 and lowers[s - 1] in NOT_CODE_BEFORE or lowers[e - 1] in NOT_DISCOUNT_CODES:
                 continue
+            if ref.language != prefer and ref.language != "en" and _bare_foreign_code(lowers, s, e):
+                continue   # Croatian "bila sam kod IKEA" (at IKEA) is not the Swedish "kod IKEA"
             cue = ("discount_code", s, e, "strong")
             if cue in cues:
                 continue
@@ -234,6 +236,16 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
     if by_span:
         out.labels = _labels(name, text, doc, by_span, prefer)
     return out
+
+
+def _bare_foreign_code(lowers, s: int, e: int) -> bool:
+    """A one-word code keyword of another language than the post's, before a "code" without a digit:
+    the word may be an everyday word of the post's own language (Croatian/Bosnian/Serbian/Slovene "kod"
+    = "at": "bila sam kod IKEA"), and a name in capitals is no evidence of a code. Codes with a digit
+    ("kod ANNA20") and keywords of the post's language still count."""
+    if any(c.isdigit() for c in lowers[e - 1]):
+        return False
+    return all(lowers[i] in CODE_LINKS for i in range(s + 1, e - 1))
 
 
 def _labels(name: str, text: str, doc, by_span: dict[tuple[int, int], list[EntryRef]],
