@@ -164,6 +164,12 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
             return i + 1
         if brand_lower and tok.lower_ == brand_lower:
             return i + 1
+        if brand_lower and " " in brand_lower:
+            # a brand of several words named in full: "our team at Fernleigh Analytics"
+            words = brand_lower.split()
+            if tok.lower_ == words[0] and i + len(words) <= len(doc) \
+                    and all(doc.lex(i + k).lower_ == w for k, w in enumerate(words[1:], 1)):
+                return i + len(words)
         if tok.is_punct and tok.text not in (":", "-", "–"):
             return None
     return None

@@ -60,3 +60,26 @@ def test_pressereise_is_rejected_in_germany(audit):
     v = audit(text="Pressereise ✈️ 3 Tage Wien mit @hotel_kaiserblick", countries=["DE"],
               platform="instagram", relationship=["trip"])
     assert "de.label.rejected" in rules_of(v)
+
+
+def test_brand_of_several_words_after_a_label(audit):
+    v = audit(text="Proud of our team at Fernleigh Analytics 🚀 DM me for a demo", countries=["GB"],
+              platform="linkedin", relationship=["employee"], brand="Fernleigh Analytics")
+    assert [d.evidence.span.text for d in v.disclosures] == ["our team at Fernleigh Analytics"]
+    # the first word alone is not the brand
+    other = audit(text="Proud of our team at Fernleigh today", countries=["GB"], platform="linkedin",
+                  relationship=["employee"], brand="Fernleigh Analytics")
+    assert other.disclosures == ()
+
+
+def test_family_tie_without_a_trader(audit):
+    v = audit(text="Fødselsdagsgave fra min mor 🥹 en håndlavet quilt", countries=["DK"],
+              platform="instagram", relationship=["family"])
+    assert v.status == "compliant"
+    # a tagged business, a brand field or a commercial word keeps the family tie a connection
+    tagged = audit(text="Min fars nye bageri er åbent 🥐 @bageriet_lund", countries=["DK"],
+                   platform="instagram", relationship=["family"])
+    assert tagged.status == "violation"
+    branded = audit(text="Fødselsdagsgave fra min mor 🥹", countries=["DK"], platform="instagram",
+                    relationship=["family"], brand="Quiltehuset")
+    assert branded.status == "violation"
