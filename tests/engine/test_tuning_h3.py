@@ -83,3 +83,23 @@ def test_family_tie_without_a_trader(audit):
     branded = audit(text="Fødselsdagsgave fra min mor 🥹", countries=["DK"], platform="instagram",
                     relationship=["family"], brand="Quiltehuset")
     assert branded.status == "violation"
+
+
+def test_werbung_in_eigener_sache_is_werbung(audit):
+    v = audit(text="Werbung in eigener Sache 🕯️ meine Kerzen sind da", countries=["DE"], platform="instagram",
+              relationship=["own_brand"])
+    assert v.status == "compliant"
+
+
+def test_advertising_for_brand_opens_the_caption(audit):
+    v = audit(text="Advertising for @trailfox\nNew trail shoes", countries=["GB"], platform="instagram",
+              relationship=["paid"])
+    assert v.status == "compliant"
+    prose = audit(text="The advertising for @trailfox is on every bus stop", countries=["GB"], platform="instagram")
+    assert prose.disclosures == () and prose.status == "compliant"
+
+
+def test_fogra_counts_on_a_post_read_as_english(audit):
+    v = audit(text="#Fógra 🍀 Deireadh seachtaine álainn i gConamara le @ostan_na_mara", countries=["IE"],
+              platform="instagram", relationship=["trip"])
+    assert v.status == "compliant"
