@@ -89,6 +89,16 @@ class Engine:
             return "weak"
         return "none"
 
+    @staticmethod
+    def _family_without_trader(post: Post, signals, detected: tuple) -> bool:
+        """A family tie is a trigger when the family member is the advertiser (regulations.md s.0
+        item 1, s.1, s.13): a post naming no brand and tagging no business ("a birthday quilt from my
+        mum") has no trader to be connected to, whatever the contract field says."""
+        if post.brand or post.platform_label is True or signals.mentions or signals.labels:
+            return False
+        # no commercial wording at all ("our family business", a code, a link): nothing is promoted
+        return not any(e.kind not in TOPIC_KINDS and e.strength != "negative" for e in detected)
+
     def audit(self, post: Post) -> Verdict:
         rules = self.rules
         countries = [rules.countries[c] for c in post.countries]
@@ -97,8 +107,10 @@ class Engine:
 
         known = tuple(r for r in post.relationship if r != "none") if post.relationship else ()
         detected = tuple(signals.connection)
-        connection = Connection(self._strength(known, detected, post.relationship, post.platform_label),
-                                known, detected)
+        strength = self._strength(known, detected, post.relationship, post.platform_label)
+        if set(known) == {"family"} and self._family_without_trader(post, signals, detected):
+            strength = "none"
+        connection = Connection(strength, known, detected)
 
         candidates, needs_language = self._audience(post.countries, countries)
         needed = needs_language and bool(signals.labels)

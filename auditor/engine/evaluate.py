@@ -271,8 +271,6 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
 
     findings: list[Finding] = []
     strength = ctx.connection.strength
-    if strength == "strong" and _family_without_trader(ctx):
-        strength = "none"
     platform, fmt = post.platform, post.format
     rules = lambda kind: country.applicable(kind, platform, fmt)  # noqa: E731
     cache: dict[str, Any] | None = None
@@ -472,18 +470,6 @@ def _speaks(post: Post) -> bool:
 
 
 WORDS_RE = re.compile(r"[^\W\d_]{2,}")
-
-
-def _family_without_trader(ctx: PostContext) -> bool:
-    """A family tie is a trigger when the family member is the advertiser (regulations.md s.0 item 1,
-    s.1, s.13): a post naming no brand and tagging no business ("a birthday quilt from my mum") has no
-    trader to be connected to, whatever the contract field says."""
-    post = ctx.post
-    if post.brand or post.platform_label is True or not post.relationship \
-            or set(post.relationship) - {"family", "none"} or ctx.signals.mentions or ctx.signals.labels:
-        return False
-    # no commercial wording at all ("our family business", a code, a link): nothing is promoted
-    return not any(e.kind not in TOPIC_KINDS and e.strength != "negative" for e in ctx.connection.detected)
 
 
 def _restricted(ctx, country, rules, refs, values_fn) -> list[Finding]:

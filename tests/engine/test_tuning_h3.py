@@ -76,6 +76,7 @@ def test_family_tie_without_a_trader(audit):
     v = audit(text="Fødselsdagsgave fra min mor 🥹 en håndlavet quilt", countries=["DK"],
               platform="instagram", relationship=["family"])
     assert v.status == "compliant"
+    assert (v.connection.strength, v.connection.known) == ("none", ("family",))   # the verdict says so too
     # a tagged business, a brand field or a commercial word keeps the family tie a connection
     tagged = audit(text="Min fars nye bageri er åbent 🥐 @bageriet_lund", countries=["DK"],
                    platform="instagram", relationship=["family"])
