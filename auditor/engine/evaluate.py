@@ -17,8 +17,8 @@ RELATIONSHIP_KINDS = frozenset(r for r in RELATIONSHIPS if r != "none")
 # labels that name a specific kind of deal ("#ambassador", "affiliate link"): the kind counts as known
 # when judging *another* label against the connection ("#sponsorisé" from a yearly ambassador)
 DECLARING_CLASSES = frozenset({"paid_partnership", "ambassador", "brand_ambassador", "brand_partner", "affiliate",
-                               "affiliate_statement", "employee", "own_brand", "family_statement", "loan", "invited", "gifted",
-                               "gift_statement"})
+                               "affiliate_statement", "employee", "own_brand", "family_statement", "loan",
+                               "invited", "gifted", "gift_statement"})
 DECLARED = "declared by the label"
 IMAGE_FORMATS = frozenset({"post", "carousel", "pin"})
 # "[01:12:30]", "[1:05]", "(00:45)" opening a stretch of transcript

@@ -1,5 +1,6 @@
-"""Tuning on the misses of corpus/group-e.jsonl (the held-out set heldout-3 until then): a one-word foreign code keyword, Norway's retouch mark as the ad
-label, banned French promotions said plainly, the press trip in Germany."""
+"""Tuning on the misses of corpus/group-e.jsonl (the held-out set heldout-3 until then): a one-word
+foreign code keyword, Norway's retouch mark as the ad label, banned French promotions said plainly,
+the press trip in Germany."""
 
 
 def rules_of(v):
