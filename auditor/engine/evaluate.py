@@ -629,6 +629,12 @@ def timestamps(transcript: str) -> list[tuple[int, float]]:
     return out
 
 
+def _only_late(transcript: str, first: LabelHit, min_chars: int) -> bool:
+    """Is the first spoken label in the last third of the video ("thanks to X for sponsoring" over
+    the end credits)? Measured on the transcript, which runs in time order."""
+    return len(transcript) >= min_chars and first.start > len(transcript) * 2 / 3
+
+
 def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str] | None:
     """(gap description, severity) when the stretch without a spoken label is too long."""
     transcript = ctx.post.transcript
@@ -674,6 +680,11 @@ def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok, video_on
         for rule in rules("in_video"):
             if rule.where == "video":
                 out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
+    elif post.format != "live":   # a live stream's repeats are the live rules' business
+        for rule in rules("in_video"):
+            if rule.where == "opening" and _only_late(post.transcript, spoken[0], rule.min_chars):
+                out.append(_finding(rule, country, refs, values, [spoken[0].evidence.span],
+                                    fix_label=values["label"]))
     if post.format == "live":
         titled = ctx.platform is not None and ctx.platform.spec.live_title_shown \
             and any(h.field == "text" and before_fold(ctx, h) for h in accepted)

@@ -288,9 +288,12 @@ class Stories(RuleBase):
 
 class InVideo(RuleBase):
     """Video: the disclosure must be in the video itself (spoken or on screen, per the transcript),
-    or - with where: description - also in the caption/description (NL wants both)."""
+    or - with where: description - also in the caption/description (NL wants both), or - with where:
+    opening - early in the video, not only at its end (a transcript whose first label comes in its last
+    third, `min_chars` long at least: transcripts run in time order)."""
     kind: Literal["in_video"]
-    where: Literal["video", "description"] = "video"
+    where: Literal["video", "description", "opening"] = "video"
+    min_chars: int = Field(300, ge=1)
 
 
 class Live(RuleBase):
