@@ -349,12 +349,12 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     brand_named = bool(mentions)
     if brand:
         bare = brand.lstrip("@#").lower()
-        at = all_text.lower().find(bare) if bare else -1
-        if at >= 0:
+        # the first field naming the brand (the caption, a frame, the transcript): its span is evidence
+        named_in = next(((n, t, at) for n, t in texts for at in (t.lower().find(bare),) if at >= 0),
+                        None) if bare else None
+        if named_in:
             brand_named = True
-            field_name = "text" if post.text and bare in post.text.lower() else texts[0][0]
-            ftext = dict(texts)[field_name]
-            pos = ftext.lower().find(bare)
+            field_name, ftext, pos = named_in
             connection.append(Evidence(Span(field_name, pos, pos + len(bare), ftext[pos:pos + len(bare)]),
                                        "brand_mention", "post.brand", None, "weak", "the post names the brand"))
         elif mentions:

@@ -1,0 +1,89 @@
+"""Tuning on the misses of corpus/group-f.jsonl (the held-out set heldout-4 until then): where the brand
+is named, self-purchase said plainly, Norway's retouch mark as a label and not a sentence, stays
+marked "(hosted)", an employee's "I work there", German "nix", French puffs, US Story frames."""
+
+
+def rules_of(v):
+    return {f.rule_id for f in v.findings}
+
+
+def evidence(v, kind):
+    return [e for e in v.connection.detected if e.kind == kind]
+
+
+def test_brand_named_only_in_the_transcript_is_evidence_there(audit):
+    v = audit(text="Jag testar Sveriges dyraste hörlurar 🎧", transcript="hej allihop! idag testar jag Klango X",
+              countries=["SE"], platform="youtube", format="video", brand="Klango")
+    [mention] = evidence(v, "brand_mention")
+    assert (mention.span.field, mention.span.start, mention.span.text) == ("transcript", 29, "Klango")
+
+
+def test_brand_named_only_on_a_frame_is_evidence_there(audit):
+    v = audit(text="New in 💛 huggies, obsessed", frames=["GOLDTONE JEWELS × KATIE"], countries=["GB"],
+              platform="instagram", brand="Goldtone Jewels")
+    [mention] = evidence(v, "brand_mention")
+    assert (mention.span.field, mention.span.text) == ("frames[0]", "GOLDTONE JEWELS")
+
+
+def test_bought_myself_is_a_denial(audit):
+    v = audit(text="Bought myself the Ravenna bag after 3 years of wanting it 😭 saved up every month.",
+              countries=["US"], platform="instagram", brand="Ravenna")
+    assert "not_sponsored" in [e.kind for e in v.connection.detected] and v.status == "compliant"
+    # a code is still a strong cue, whatever the denial
+    coded = audit(text="Bought myself the Ravenna bag 😭 use code ANNA20", countries=["US"],
+                  platform="instagram", brand="Ravenna")
+    assert coded.status == "violation"
+
+
+def test_swedish_bought_it_all_myself(audit):
+    v = audit(text="Mina favoriter från @hudvård.se 💧 köpte allt själv på rea!", countries=["SE"],
+              platform="instagram", brand="Hudvård.se")
+    assert v.status == "compliant"
+
+
+def test_german_nix_negates_sponsored(audit):
+    v = audit(text="Outfit of the day 🖤 alles selbst gekauft, nix gesponsert! Mantel @nordlichtmode",
+              countries=["DE"], platform="instagram", relationship=["none"])
+    assert v.disclosures == () and v.status == "compliant"
+
+
+def test_retouched_in_a_sentence_is_not_the_norwegian_mark(audit):
+    v = audit(text="Annonse for @solvstrand – sommerkjolen ☀️ Bildet er retusjert.", countries=["NO"],
+              platform="instagram", relationship=["paid"], retouched=True)
+    assert "no.special.retouched" in rules_of(v) and v.status == "violation"
+
+
+def test_norwegian_mark_described_in_brackets_is_the_mark(audit):
+    v = audit(text="[Retusjert-merke øverst til venstre] Sommerkjolen fra @solvstrand ☀️", countries=["NO"],
+              platform="instagram", relationship=["paid"], retouched=True)
+    assert v.status == "compliant", rules_of(v)
+
+
+def test_hosted_in_brackets_is_a_weak_label_in_the_us(audit):
+    v = audit(text="spring break in Tulum 🌊 stayed at @casaazulresort (hosted) #travel", countries=["US"],
+              platform="instagram", relationship=["trip"])
+    assert [d.evidence.span.text for d in v.disclosures] == ["hosted"]
+    assert rules_of(v) == {"us.label.weak"} and v.status == "needs_review"
+    # "hosted" in a sentence is not a label
+    said = audit(text="we hosted a dinner for friends at @casaazulresort", countries=["US"], platform="instagram")
+    assert said.disclosures == ()
+
+
+def test_dutch_i_work_there_states_the_employment(audit):
+    v = audit(text="Na 6 maanden nog steeds gek op mijn fiets van @stadsfiets (en ja, ik werk er) 🚲",
+              countries=["NL"], platform="instagram", relationship=["employee"])
+    assert [d.evidence.kind for d in v.disclosures] == ["employee"]
+    assert "nl.label.missing" not in rules_of(v)
+
+
+def test_french_puffs_with_a_tag_between_are_nicotine(audit):
+    v = audit(text="Collaboration commerciale 💨 les nouvelles puffs @vapecloud goût mangue 🥭", countries=["FR"],
+              platform="instagram", relationship=["paid"])
+    assert v.status == "violation" and any(r.startswith("fr.banned") for r in rules_of(v))
+
+
+def test_us_story_needs_the_label_on_every_frame(audit):
+    v = audit(frames=["new fave gum flavor 🍋", "@zestygum watermelon mint is elite", "#ad"], countries=["US"],
+              platform="snapchat", format="story", relationship=["paid"])
+    [f] = [f for f in v.findings if f.rule_id == "us.stories.frames"]
+    assert f.severity == "error" and [s.field for s in f.evidence] == ["frames[0]", "frames[1]"]
