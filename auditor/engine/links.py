@@ -18,6 +18,8 @@ TRAILING = ".,;:!?…»”’"
 
 
 WWW_RE = re.compile(r"www\.", re.IGNORECASE)
+# careers pages (karriere.x.de, x.se/jobb, x.com/careers): a job advert, not a shop
+CAREERS_RE = re.compile(r"karri|career|jobs?\b|jobb|stellen|vacanc|recruit|werkenbij|rekry|empleo|emploi")
 
 
 def _first_chunk_with_url(text: str) -> int:
@@ -59,6 +61,8 @@ class LinkClassifier:
                     self.exact.setdefault(host, []).append(p)
         self.tracking = spec.tracking
         self.tracking_params = frozenset(spec.tracking.params)
+        self.affiliate_params = spec.tracking.affiliate_params
+        self.referral_params = frozenset(spec.tracking.referral_params)
         self.shorteners = frozenset(spec.shorteners)
 
     def candidates(self, host: str) -> list[LinkPattern]:
@@ -73,18 +77,20 @@ class LinkClassifier:
                 found.extend(self.any_tld[label])
         return found
 
-    def find(self, text: str) -> list[LinkHit]:
+    def find(self, text: str, brands: tuple[str, ...] = ()) -> list[LinkHit]:
+        """Affiliate and tracking links in a text; with `brands` (folded names: fold_name), also links
+        to a brand's own site."""
         if "/" not in text and "www" not in text:   # every URL_RE match has one of these
             return []
         hits = []
         for m in URL_RE.finditer(text, _first_chunk_with_url(text)):
             url = m.group(0).rstrip(TRAILING)
-            hit = self.classify(url, m.start())
+            hit = self.classify(url, m.start(), brands)
             if hit:
                 hits.append(hit)
         return hits
 
-    def classify(self, url: str, start: int = 0) -> LinkHit | None:
+    def classify(self, url: str, start: int = 0, brands: tuple[str, ...] = ()) -> LinkHit | None:
         raw = url if "://" in url else "http://" + url
         try:
             parts = urlsplit(raw)
@@ -108,4 +114,26 @@ class LinkClassifier:
                                    "affiliate", "strong", "tracking parameter naming paid/affiliate traffic")
             return LinkHit(start, end, url, "tracking.utm", ", ".join(sorted(tracked)),
                            "tracking_link", "weak", "campaign tracking parameters")
+        for key in params:
+            if key in self.affiliate_params:
+                return LinkHit(start, end, url, "tracking." + key, self.affiliate_params[key],
+                               "affiliate", "strong", "a parameter only affiliate software sets")
+        if brands and _names_brand(host, brands):
+            referral = self.referral_params.intersection(params)
+            if referral:
+                key = min(referral)
+                return LinkHit(start, end, url, "brand_site.referral", f"{key}={params[key]}", "affiliate",
+                               "strong", "a referral code on the brand's own site")
+            if CAREERS_RE.search(host + path):
+                return None   # a company's job advert links its careers page: no product promoted
+            # BGH Influencer I: a link to the maker's shop can make a post commercial; elsewhere a cue
+            return LinkHit(start, end, url, "brand_site", host, "call_to_action", "weak",
+                           "a link to the brand's own site")
         return None
+
+
+def _names_brand(host: str, brands: tuple[str, ...]) -> bool:
+    """Is the host the brand's own ("klango.se", "shop.beerenglueck.de" for Klango, Beerenglück)?
+    A label of the host (not its TLD) is the brand's folded name, give or take a short affix."""
+    labels = host.removeprefix("www.").split(".")[:-1]
+    return any(name in label and len(label) - len(name) <= 6 for label in labels for name in brands)

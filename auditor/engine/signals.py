@@ -60,6 +60,22 @@ def brand_parts(brand: str) -> str:
     return fold_name(parts[-1]) if parts else ""
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def site_names(brand: str, texts: list[tuple[str, str]]) -> tuple[str, ...]:
+    """How the brand's own web site may be spelt: the brand folded ("Beerenglück" -> beerengluck, or
+    beerenglueck as German hosts write it), its longest part, and the post's @handles ("@nordlichtmode")."""
+    names = set()
+    if brand:
+        bare = brand.lstrip("@#")
+        names.update((fold_name(bare), fold_name(bare.lower().translate(_UMLAUTS)), brand_parts(bare)))
+    for _, text in texts:
+        if "@" in text:
+            names.update(fold_name(m[1:]) for m in MENTION_RE.findall(text))
+    return tuple(n for n in names if len(n) >= 4)
+
+
 def _handle_naming(brand: str, mentions: list[str]) -> str | None:
     """The first @handle that names the brand though the brand's own spelling is not in the post:
     "@ferncafecork" names "Fern Café", "@hudlab" names "@hudlab_no"."""
@@ -320,16 +336,18 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     # a brand is named by the brand field or by an @mention (of the post or its first comment)
     brand_cues = bool(brand) or any("@" in text for _, text in texts) \
         or bool(post.first_comment) and "@" in post.first_comment
+    # a link to the brand's own site is a cue; only posts with a link spend time on the brand's spellings
+    sites = site_names(brand, texts) if post.links or any("/" in t or "www" in t for _, t in texts) else ()
     for name, text in texts:
         fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code,
                            brand_cues)
         fields[name] = fs
         labels.extend(fs.labels)
-        for hit in links.find(text):
+        for hit in links.find(text, sites):
             connection.append(Evidence(Span(name, hit.start, hit.end, hit.url), hit.kind,
                                        "links." + hit.pattern_id, None, hit.strength, hit.name))
     for i, url in enumerate(post.links):
-        hit = links.classify(url)
+        hit = links.classify(url, 0, sites)
         if hit:
             connection.append(Evidence(Span(f"links[{i}]", 0, len(url), url), hit.kind,
                                        "links." + hit.pattern_id, None, hit.strength, hit.name))

@@ -193,6 +193,10 @@ class LinkPattern(Strict):
 class TrackingRule(Strict):
     params: tuple[str, ...]                      # utm_source, utm_medium ...
     affiliate_values: dict[str, tuple[str, ...]] = {}  # utm_medium: [affiliate, influencer]
+    # parameters only affiliate software sets, on any shop's host: sca_ref (UpPromote), rfsn (Refersion)
+    affiliate_params: dict[str, str] = {}        # parameter -> the software's name
+    # parameters that carry a referrer: evidence only on the brand's own site (brand.com/?ref=jonte)
+    referral_params: tuple[str, ...] = ()
 
 
 class LinksFile(Strict):

@@ -87,3 +87,43 @@ def test_us_story_needs_the_label_on_every_frame(audit):
               platform="snapchat", format="story", relationship=["paid"])
     [f] = [f for f in v.findings if f.rule_id == "us.stories.frames"]
     assert f.severity == "error" and [s.field for s in f.evidence] == ["frames[0]", "frames[1]"]
+
+
+def test_referral_code_on_the_brands_own_site_is_an_affiliate_link(audit):
+    v = audit(text="Jag testar Sveriges dyraste hörlurar 🎧", links=["https://klango.se/?ref=jonte"],
+              countries=["SE"], platform="youtube", format="video", brand="Klango")
+    [link] = evidence(v, "affiliate")
+    assert (link.span.field, link.entry, link.strength) == ("links[0]", "links.brand_site.referral", "strong")
+    assert v.status == "violation"
+
+
+def test_ref_on_someone_elses_site_means_nothing(audit):
+    v = audit(text="Great read on running form https://runnersworld.example/form?ref=homepage",
+              countries=["GB"], platform="instagram", brand="Klango")
+    assert v.connection.detected == () and v.status == "compliant"
+
+
+def test_link_to_the_makers_shop_is_a_cue(audit):
+    # BGH Influencer I: linking the maker's shop with a purchase push can make a post commercial;
+    # the German spelling of the umlaut in the host ("beerenglueck") names "Beerenglück"
+    v = audit(text="Dieses Rezept ist der Hammer 🍓 Die Marmelade gibt's hier: https://beerenglueck.de/shop",
+              countries=["DE"], platform="instagram", brand="Beerenglück")
+    [link] = evidence(v, "call_to_action")
+    assert link.span.text == "https://beerenglueck.de/shop" and v.status == "needs_review"
+    # a tagged handle names the site too
+    tagged = audit(text="Mantel von @nordlichtmode 🖤 gibt's hier: nordlichtmode.de/mantel", countries=["DE"],
+                   platform="instagram")
+    assert [e.entry for e in evidence(tagged, "call_to_action")] == ["links.brand_site"]
+
+
+def test_a_companys_job_advert_is_not_a_shop_link(audit):
+    v = audit(text="Wir suchen eine:n Social Media Manager:in in Linz! Zur Stellenanzeige: "
+                   "https://karriere.donaumedia.example", countries=["AT"], platform="linkedin", brand="Donau Media")
+    assert v.status == "compliant"
+
+
+def test_affiliate_software_parameter_on_any_shop(audit):
+    v = audit(text="my go-to socks 🧦 https://cosyfeet.example/products/wool?sca_ref=4411.abc",
+              countries=["GB"], platform="instagram")
+    [link] = evidence(v, "affiliate")
+    assert link.source == "UpPromote (Shopify affiliate app)" and v.status == "violation"
