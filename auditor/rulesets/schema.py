@@ -130,6 +130,29 @@ class LabelEntry(Strict):
             raise ValueError(f"unknown label class {v!r}; known: {', '.join(LABEL_CLASSES)}")
         return v
 
+    @field_validator("terms")
+    @classmethod
+    def _expand(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for term in v for t in expand_term(term)))
+
+
+MAX_TERM_FORMS = 5000
+
+
+def expand_term(term: str) -> list[str]:
+    """A label term written with alternatives, as connection patterns are: `a|b` one of the words,
+    `(word)` optional. "my sister's|mum's (new) café|bakery" is eight phrases."""
+    forms = [""]
+    for token in term.split(" "):
+        if token.startswith("(") and token.endswith(")") and len(token) > 2:
+            choices = [""] + token[1:-1].split("|")
+        else:
+            choices = token.split("|") if "|" in token else [token]
+        forms = [f"{f} {c}".strip() if c else f for f in forms for c in choices]
+        if len(forms) > MAX_TERM_FORMS:
+            raise ValueError(f"term {term!r} expands to more than {MAX_TERM_FORMS} phrases")
+    return [f for f in forms if f]
+
 
 class ConnectionEntry(Strict):
     id: str = Field(pattern=r"^[a-z0-9_\-]+$")

@@ -84,3 +84,21 @@ def test_norway_stays_a_string(sources):
 def test_unexpected_file(sources):
     errs = errors_for(sources, "countries/us/notes.yaml", "a: 1\n")
     assert any("unexpected rules file" in e.message for e in errs)
+
+
+def test_label_terms_may_be_written_with_alternatives(sources):
+    rs = parse_rules(sources)
+    [family] = [e for e in rs.vocabularies["en"].labels if e.id == "family-statement"]
+    # "my sister's|mum's (new) café|bakery" style: every form is a plain phrase after loading
+    assert {"my sister's bakery", "my mum's new café", "mam's café", "my little sister just opened her bakery"} \
+        - set(family.terms) == {"my little sister just opened her bakery"}
+    assert "sister just opened her bakery" in family.terms
+    assert not any("|" in t or "(" in t for t in family.terms)
+
+
+def test_a_term_with_too_many_forms_is_an_error_with_its_line(sources):
+    text = sources["vocab/en.yaml"]
+    blowup = " ".join(["a|b|c|d"] * 8)     # 4^8 forms
+    text = text.replace("terms: [free gift, gift]", f'terms: [free gift, "{blowup}"]', 1)
+    errs = errors_for(sources, "vocab/en.yaml", text)
+    assert any("expands to more than" in e.message and e.line > 1 for e in errs)
