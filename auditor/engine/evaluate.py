@@ -601,7 +601,8 @@ def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> lis
         if missing:
             spans = [Span(f"frames[{i}]", 0, len(post.frames[i]), post.frames[i][:80]) for i in missing]
             frames = ", ".join(str(i + 1) for i in missing)
-            out.append(_finding(rule, country, refs, {**values, "frames": frames}, spans,
+            severity = rule.later_severity if rule.later_severity and missing[0] > 0 else None
+            out.append(_finding(rule, country, refs, {**values, "frames": frames}, spans, severity,
                                 fix_label=values["label"]))
     return out
 

@@ -308,9 +308,11 @@ class NameBrand(RuleBase):
 
 
 class Stories(RuleBase):
-    """Every story frame (or the first and last) needs its own label."""
+    """Every story frame (or the first and last) needs its own label. `later_severity`: the severity
+    when the first frame is labelled and only later ones are not (the viewer saw the label first)."""
     kind: Literal["stories"]
     frames: Literal["every", "first_and_last"] = "every"
+    later_severity: SEVERITY | None = None
 
 
 class InVideo(RuleBase):

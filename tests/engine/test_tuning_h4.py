@@ -127,3 +127,10 @@ def test_affiliate_software_parameter_on_any_shop(audit):
               countries=["GB"], platform="instagram")
     [link] = evidence(v, "affiliate")
     assert link.source == "UpPromote (Shopify affiliate app)" and v.status == "violation"
+
+
+def test_us_story_labelled_on_the_first_frame_only_is_a_review(audit):
+    v = audit(frames=["#ad new fave gum flavor 🍋", "@zestygum watermelon mint is elite"], countries=["US"],
+              platform="instagram", format="story", relationship=["paid"])
+    [f] = [f for f in v.findings if f.rule_id == "us.stories.frames"]
+    assert f.severity == "warning" and v.status == "needs_review"
