@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from auditor.engine.signals import FIRST_COMMENT, LabelHit, PostSignals, brand_parts, fold_name
+from auditor.engine.signals import (
+    FIRST_COMMENT, TAGS_RE, WORD_CHAR_RE, LabelHit, PostSignals, brand_parts, fold_name,
+)
 from auditor.rulesets.model import CountryPolicy, PlatformPolicy
 from auditor.rulesets.schema import SPECIAL_LABEL_CLASSES, TOPIC_KINDS
 from auditor.types import RELATIONSHIPS, VIDEO_FORMATS, Connection, Finding, Language, Post, Span
@@ -180,6 +182,21 @@ def offset_from_start(ctx: PostContext, hit: LabelHit) -> int:
             if hit.start >= description:
                 return min(offset, hit.start - description)
     return offset
+
+
+LONG_LINE = 125   # Instagram's cut-off: a one-line caption longer than this is read in more than a glance
+
+
+def at_end(text: str, hit: LabelHit, min_before: int) -> bool:
+    """Does the label close the caption, below the text it labels ("... som alltid!\n\nReklam"): only
+    tags, mentions, emoji and punctuation after it, at least `min_before` characters of text before it,
+    and a line break between (a short one-line caption ending in "#reklam" is read at a glance; a long
+    one is not)?"""
+    before = text[:hit.start].lstrip()
+    if len(before.rstrip()) < min_before or "\n" not in before and len(before) < LONG_LINE:
+        return False
+    rest = text[hit.end:]
+    return not WORD_CHAR_RE.search(rest) or not WORD_CHAR_RE.search(TAGS_RE.sub("", rest))
 
 
 def buried(ctx: PostContext, hit: LabelHit, mode: str, min_cluster: int) -> bool:
@@ -564,6 +581,10 @@ def _placement(ctx, country, rules, refs, values_fn, accepted) -> list[Finding]:
                     and not (rule.or_first_hashtags and any(
                         h.hashtag and hashtag_index(ctx, h) < rule.or_first_hashtags for h in in_caption)) \
                     and any(before_fold(ctx, h) for h in in_caption):
+                out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
+                                    fix_label=values["label"]))
+        elif rule.position == "end":
+            if all(at_end(ctx.post.text, h, rule.within) for h in in_caption):
                 out.append(_finding(rule, country, refs, values, [in_caption[0].evidence.span],
                                     fix_label=values["label"]))
         elif rule.position == "hashtags":

@@ -280,8 +280,10 @@ class LabelLanguage(RuleBase):
 class Placement(RuleBase):
     """An accepted label exists but stands where the audience can miss it."""
     kind: Literal["placement"]
-    position: Literal["before_fold", "start", "hashtags"]
+    position: Literal["before_fold", "start", "hashtags", "end"]
     within: int = Field(default=40, ge=1)          # start: the label must begin within N chars
+    # end: every label closes the caption (nothing but tags, emoji and punctuation after it) after at
+    # least `within` characters of text - the "label at the bottom" regulators reject
     # start: a hashtag label among the caption's first N hashtags counts as "at the start" too
     # (IT Digital Chart: the first information, or within the first three hashtags)
     or_first_hashtags: int | None = Field(default=None, ge=1)

@@ -134,3 +134,22 @@ def test_us_story_labelled_on_the_first_frame_only_is_a_review(audit):
               platform="instagram", format="story", relationship=["paid"])
     [f] = [f for f in v.findings if f.rule_id == "us.stories.frames"]
     assert f.severity == "warning" and v.status == "needs_review"
+
+
+def test_label_at_the_bottom_is_a_violation_where_the_regulator_says_so(audit):
+    bottom = audit(text="Veckans middagar 🥕 allt från @gronsaksbolaget som alltid!\n\nReklam", countries=["SE"],
+                   platform="instagram", relationship=["paid"])
+    assert "se.placement.end" in rules_of(bottom) and bottom.status == "violation"
+    # the same label opening the caption, or followed by more text, is not at the end
+    top = audit(text="Reklam\n\nVeckans middagar 🥕 allt från @gronsaksbolaget som alltid!", countries=["SE"],
+                platform="instagram", relationship=["paid"])
+    assert "se.placement.end" not in rules_of(top)
+    middle = audit(text="Veckans middagar 🥕 allt från @gronsaksbolaget som alltid!\nReklam för dem, alltså.\n"
+                        "Recepten kommer i morgon", countries=["SE"], platform="instagram", relationship=["paid"])
+    assert "se.placement.end" not in rules_of(middle)
+
+
+def test_short_one_line_caption_ending_in_the_label_is_not_at_the_bottom(audit):
+    v = audit(text="Solnedgång med nya solglasögonen från @solbrillor_se 🌅 #reklam", countries=["SE"],
+              platform="instagram", relationship=["paid"])
+    assert "se.placement.end" not in rules_of(v) and v.status == "needs_review"
