@@ -153,3 +153,17 @@ def test_short_one_line_caption_ending_in_the_label_is_not_at_the_bottom(audit):
     v = audit(text="Solnedgång med nya solglasögonen från @solbrillor_se 🌅 #reklam", countries=["SE"],
               platform="instagram", relationship=["paid"])
     assert "se.placement.end" not in rules_of(v) and v.status == "needs_review"
+
+
+def test_ai_generated_ad_in_the_eu_asks_for_an_ai_disclosure(audit):
+    v = audit(text="Werbung | die neue Sonnenbrille von @lichtblick ☀️", countries=["DE"], platform="instagram",
+              relationship=["paid"], ai_generated=True)
+    [f] = [f for f in v.findings if f.rule_id == "de.special.ai_generated"]
+    assert f.severity == "warning" and f.confidence == "low" and "AI Act" in f.references[0].title
+    said = audit(text="Werbung | die neue Sonnenbrille von @lichtblick ☀️ (KI-generiert)", countries=["DE"],
+                 platform="instagram", relationship=["paid"], ai_generated=True)
+    assert said.status == "compliant"
+    # not an EU rule: the US has none
+    us = audit(text="#ad the new shades from @lichtblick ☀️", countries=["US"], platform="instagram",
+               relationship=["paid"], ai_generated=True)
+    assert us.status == "compliant"
