@@ -167,3 +167,19 @@ def test_ai_generated_ad_in_the_eu_asks_for_an_ai_disclosure(audit):
     us = audit(text="#ad the new shades from @lichtblick ☀️", countries=["US"], platform="instagram",
                relationship=["paid"], ai_generated=True)
     assert us.status == "compliant"
+
+
+def test_labelled_gambling_ad_in_gb_needs_an_audience_check(audit):
+    v = audit(text="Ad | Saturday footy accas with @goalrushbet ⚽ who's in? 18+ BeGambleAware", countries=["GB"],
+              platform="instagram")
+    [f] = [f for f in v.findings if f.rule_id == "gb.sector.gambling"]
+    assert f.severity == "warning" and "accas" in f.message
+    # a personal post about a bet has no connection: nothing to check
+    personal = audit(text="lost my acca again on the last game 😭 never again", countries=["GB"], platform="x")
+    assert personal.findings == () and personal.status == "compliant"
+
+
+def test_alcohol_in_gb_is_noted_not_flagged(audit):
+    v = audit(text="Ad | the new small-batch gin and tonic from @juniperhill 🍸", countries=["GB"], platform="instagram")
+    assert [f.severity for f in v.findings if f.rule_id == "gb.sector.alcohol"] == ["info"]
+    assert v.status == "compliant"
