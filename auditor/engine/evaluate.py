@@ -630,11 +630,12 @@ def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> lis
 
 def timestamps(transcript: str) -> list[tuple[int, float]]:
     """(offset, minutes) of each timestamp in a transcript. Two-part stamps are minutes:seconds when the
-    transcript also has hour:minute:second stamps, else hours:minutes (a live stream's clock)."""
+    transcript also has hour:minute:second stamps or one of them cannot be a clock's hour ("[45:10]"),
+    else hours:minutes (a live stream's clock)."""
     found = list(TIMESTAMP_RE.finditer(transcript))
     if len(found) < 2:
         return []
-    has_hours = any(m.group(3) is not None for m in found)
+    has_hours = any(m.group(3) is not None or int(m.group(1)) >= 24 for m in found)
     out = []
     for m in found:
         a, b, c = int(m.group(1)), int(m.group(2)), m.group(3)

@@ -183,3 +183,11 @@ def test_alcohol_in_gb_is_noted_not_flagged(audit):
     v = audit(text="Ad | the new small-batch gin and tonic from @juniperhill 🍸", countries=["GB"], platform="instagram")
     assert [f.severity for f in v.findings if f.rule_id == "gb.sector.alcohol"] == ["info"]
     assert v.status == "compliant"
+
+
+def test_two_part_stamps_past_24_are_minutes_and_seconds(audit):
+    # "[45:10]" cannot be a clock's hour: the stream is 50 minutes long, labelled at 0:30 and 35:00
+    v = audit(transcript="[00:30] this stream is sponsored by HydraFuel ... [20:00] gg ... [35:00] sponsored by "
+                         "HydraFuel again ... [45:10] thanks for watching", countries=["US"], platform="twitch",
+              format="live", relationship=["paid"], brand="HydraFuel", text="chill stream")
+    assert "us.live.repeated" not in rules_of(v)
