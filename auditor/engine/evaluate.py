@@ -672,7 +672,10 @@ def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str]
             return t
         points = [stamps[0][1]] + [minute_at(h.start) for h in spoken] + [stamps[-1][1]]
         gap = max(b - a for a, b in zip(points, points[1:]))
-        if gap > rule.max_minutes:
+        limit = rule.max_minutes
+        if len(spoken) == 1 and rule.max_minutes_once is not None:
+            limit = min(limit, rule.max_minutes_once)
+        if gap > limit:
             hours, minutes = divmod(int(round(gap)), 60)
             text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} minutes"
             return f"{text} (per its timestamps)", rule.severity
@@ -717,6 +720,10 @@ def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok, video_on
             gap = _live_gap(ctx, rule, spoken)
             if gap:
                 text, severity = gap
+                if post.platform_label is True:
+                    # the platform's branded-content label is on the stream throughout (P7 Twitch, P3
+                    # YouTube): whether that repeats the disclosure well enough is the reviewer's call
+                    severity = _cap(severity, "warning")
                 out.append(_finding(rule, country, refs, {**values, "gap": text},
                                     [h.evidence.span for h in spoken[:3]], severity, values["label"]))
     return out

@@ -76,6 +76,21 @@ def site_names(brand: str, texts: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(n for n in names if len(n) >= 4)
 
 
+# words before a tag that name company, not a source: "with @anna", "med @per", "mit @lena"
+COMPANIONS = frozenset("with w/ and & + med og och und mit avec et con e y i ja sekä met en z ze com feat ft "
+                       "ft. feat. cc love hi hey thanks".split())
+
+
+def product_tags(text: str) -> list[re.Match]:
+    """@tags of the caption that are not people it is with or talks to ("with @anna", "hi @per")."""
+    out = []
+    for m in MENTION_RE.finditer(text):
+        before = text[max(0, m.start() - 12):m.start()].split()
+        if not before or before[-1].lower().strip(",:;") not in COMPANIONS:
+            out.append(m)
+    return out
+
+
 def _handle_naming(brand: str, mentions: list[str]) -> str | None:
     """The first @handle that names the brand though the brand's own spelling is not in the post:
     "@ferncafecork" names "Fern Café", "@hudlab" names "@hudlab_no"."""
@@ -383,6 +398,15 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
                 pos = ftext.find(handle)
                 connection.append(Evidence(Span(field_name, pos, pos + len(handle), handle), "brand_mention",
                                            "post.brand", None, "weak", "the post names the brand"))
+    elif len(mentions) >= 2 and post.text:
+        tagged = product_tags(post.text)
+        if len(tagged) >= 2:
+            # "Jakke @nordvest_studio, bukser @kbhdenim": tags that credit where things come from are how
+            # products are shown, paid or not (regulations.md s.1 "tags ... can be endorsements", s.10
+            # Tina Lund: say you bought them, s.6): a cue for review, cancelled by "bought it myself"
+            a, b = tagged[0].start(), tagged[-1].end()
+            connection.append(Evidence(Span("text", a, b, post.text[a:b]), "brand_mention", "post.tags", None,
+                                       "weak", "the post tags several accounts, as posts showing products do"))
     if comment_mentions:
         # "thanks @brand for the gift" in the comment names its brand; the caption's mentions come first
         mentions = mentions + [m for m in comment_mentions if m not in mentions]

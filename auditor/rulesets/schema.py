@@ -338,6 +338,9 @@ class Live(RuleBase):
     kind: Literal["live"]
     max_gap: int = Field(default=5000, ge=200)  # characters of transcript between disclosures
     max_minutes: int = Field(default=60, ge=1)  # minutes between spoken disclosures (timestamped transcripts)
+    # said only once: the stream may go on at most this many minutes after it (a disclosure said once
+    # at the start of a 45-minute stream is not repeated at all, whatever max_minutes allows)
+    max_minutes_once: int | None = Field(default=None, ge=1)
     untimed_severity: SEVERITY | None = None    # severity of a character gap (default: severity)
     title_counts: bool = True
 

@@ -191,3 +191,28 @@ def test_two_part_stamps_past_24_are_minutes_and_seconds(audit):
                          "HydraFuel again ... [45:10] thanks for watching", countries=["US"], platform="twitch",
               format="live", relationship=["paid"], brand="HydraFuel", text="chill stream")
     assert "us.live.repeated" not in rules_of(v)
+
+
+def test_several_product_tags_and_nothing_said_ask_for_review(audit):
+    v = audit(text="Dagens outfit 🖤 Jakke @nordvest_studio, bukser @kbhdenim, sko @fyrskibet", countries=["DK"],
+              platform="instagram")
+    [tags] = [e for e in v.connection.detected if e.entry == "post.tags"]
+    assert tags.span.text == "@nordvest_studio, bukser @kbhdenim, sko @fyrskibet" and v.status == "needs_review"
+    # people one is with are not products; "bought it myself" settles it
+    friends = audit(text="Middag med @anna og @peter 🍝", countries=["DK"], platform="instagram")
+    assert friends.status == "compliant"
+    bought = audit(text="Dagens outfit 🖤 Jakke @nordvest_studio, bukser @kbhdenim - alt er selvkøbt", countries=["DK"],
+                   platform="instagram")
+    assert bought.status == "compliant"
+
+
+def test_disclosure_said_once_in_a_long_stream_is_not_repeated(audit):
+    base = dict(countries=["US"], platform="instagram", format="live", brand="Sparkpod")
+    once = "[00:00] hey guys, this live is sponsored by Sparkpod! [12:00] these earbuds are insane [44:00] code SPARK15"
+    v = audit(transcript=once, **base)
+    assert "us.live.repeated" in rules_of(v) and v.status == "violation"
+    twice = "[00:00] this live is sponsored by Sparkpod! [25:00] again, sponsored by Sparkpod [44:00] code SPARK15"
+    assert "us.live.repeated" not in rules_of(audit(transcript=twice, **base))
+    # the platform's branded-content label on the stream throughout: a review
+    labelled = audit(transcript=once, platform_label=True, **{**base, "platform": "twitch"})
+    assert {f.severity for f in labelled.findings if f.rule_id == "us.live.repeated"} == {"warning"}
