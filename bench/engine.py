@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import spacy  # noqa: E402
 
-from auditor.engine import Engine  # noqa: E402
+from auditor.engine import BUILD as ENGINE_BUILD, Engine  # noqa: E402
 from auditor.posts import parse_post  # noqa: E402
 from auditor.rulefiles import load_rules  # noqa: E402
 from bench.posts import write_posts  # noqa: E402
@@ -83,6 +83,7 @@ def main() -> None:
     by_lang: dict[str, int] = {}
     for lang in langs:
         by_lang[lang] = by_lang.get(lang, 0) + 1
+    print(f"engine: {ENGINE_BUILD}")
     print(f"posts: {n} ({', '.join(f'{k} {v}' for k, v in sorted(by_lang.items()))})")
     print(f"mean caption: {sum(len(p.text) for p in posts) / n:.0f} chars; verdicts: {statuses}")
     print(f"bare spacy.blank tokenization: {n / t_tok:10.0f} posts/s  ({t_tok / n * 1e6:6.1f} us/post)")

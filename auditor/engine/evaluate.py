@@ -43,7 +43,7 @@ class PostContext:
     brand: str               # how fixes name the brand: @handle, name, or [brand]
 
     @property
-    def fold(self):
+    def fold(self) -> Any:
         return self.platform.spec.fold if self.platform else None
 
     @cached_property
@@ -51,7 +51,7 @@ class PostContext:
         """Connection kinds known for the post (contract, strong cues), as seen by each label: the
         kinds declared by the label itself do not count against it. Key: id(label hit); 0: no label."""
         base = {r for r in self.post.relationship if r in RELATIONSHIP_KINDS}
-        declared: list[tuple[int, str]] = []
+        declared: list[tuple[str, int, str]] = []
         for e in self.connection.detected:
             if e.strength != "strong" or e.kind not in RELATIONSHIP_KINDS:
                 continue
@@ -339,7 +339,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
 
     if comment and not ad_hits:
         # labelled only in the first comment (a caption label, if any, is judged as it stands)
-        in_comments = in_comments + comment
+        in_comments = in_comments + list(comment)
     if in_comments and not any(s in ("weak", "wrong_language") for _, s in ad_hits):
         return CountryOutcome(_weak_capped(findings[:special_count] + restricted
                                            + _in_comments(ctx, country, rules, refs, values, in_comments),
@@ -468,6 +468,7 @@ def _in_comments(ctx, country, rules, refs, values_fn, hits) -> list[Finding]:
             severity = rule.severity if ctx.connection.strength == "strong" else rule.weak_severity
             f = _finding(rule, country, refs, values, spans, severity, values["label"])
             if in_comment:
+                assert fix is not None
                 f = Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
                             message=f"{f.message} {message}", fix=fix, evidence=f.evidence,
                             references=f.references, confidence=f.confidence, fix_label=f.fix_label)
@@ -637,6 +638,7 @@ def timestamps(transcript: str) -> list[tuple[int, float]]:
         return []
     has_hours = any(m.group(3) is not None or int(m.group(1)) >= 24 for m in found)
     out = []
+    minutes: float | int   # an int when the stamps are hours:minutes
     for m in found:
         a, b, c = int(m.group(1)), int(m.group(2)), m.group(3)
         if c is not None:
@@ -681,10 +683,10 @@ def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str]
             return f"{text} (per its timestamps)", rule.severity
         return None
     length = len(transcript)
-    points = [0] + [h.start for h in spoken] + [length]
-    gap = max(b - a for a, b in zip(points, points[1:]))
-    if gap > rule.max_gap:
-        return f"{gap} characters", rule.untimed_severity or rule.severity
+    offsets = [0] + [h.start for h in spoken] + [length]
+    gap_chars = max(b - a for a, b in zip(offsets, offsets[1:]))
+    if gap_chars > rule.max_gap:
+        return f"{gap_chars} characters", rule.untimed_severity or rule.severity
     return None
 
 

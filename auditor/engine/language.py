@@ -31,6 +31,7 @@ def stop_words(lang: str) -> frozenset[str]:
     if not path.is_file():
         return frozenset()
     spec = importlib.util.spec_from_file_location(f"auditor_stop_words_{code}", path)
+    assert spec is not None and spec.loader is not None   # a .py file that exists
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return frozenset(w.lower() for w in module.STOP_WORDS)

@@ -14,7 +14,6 @@ matches equal spaCy's own on the corpora.
 """
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from bisect import bisect_right
 from itertools import accumulate, chain, compress, count, islice, repeat
 from functools import reduce
 from operator import add, attrgetter, itemgetter, or_
-from typing import Iterable
+from typing import Any, Iterable
 
 import spacy
 from spacy.matcher import PhraseMatcher
@@ -238,7 +237,7 @@ class CachedTokenizer:
         # piece -> (lower forms, Lex of each token, KEY | TAG: it holds a phrase's key word, a hashtag
         # ending in a suffix); None: see above
         self.pieces: dict[str, tuple | None] = {}
-        self.spanning = tuple(sorted({case.split()[0] for case in nlp.tokenizer.rules
+        self.spanning: tuple[str, ...] = tuple(sorted({case.split()[0] for case in nlp.tokenizer.rules
                                       if not case.isspace() and any(c.isspace() for c in case)}))
 
     def _learn(self, piece: str) -> tuple | None:
@@ -257,6 +256,7 @@ class CachedTokenizer:
             return self._whole(text)
         pieces = text.split(" ")
         known = self.pieces
+        entries: list[Any]
         try:
             entries = list(map(known.__getitem__, pieces))
         except KeyError:
@@ -286,7 +286,7 @@ class EntryRef:
     """What a match key stands for."""
     group: str        # "label" | "connection" | "code"
     language: str
-    entry: object     # LabelEntry | ConnectionEntry | None (codes)
+    entry: Any        # LabelEntry | ConnectionEntry | None (codes)
     entry_id: str     # "<lang>.<id>"
     hashtag: bool     # matched the "#term" form
 
@@ -319,8 +319,12 @@ class Interner:
 class Pipeline:
     """A blank spaCy pipeline for one language and the matchers for every vocabulary."""
 
-    def __init__(self, lang: str, rules: RuleSet, lang_code: str | None = None,
-                 interner: Interner | None = None):
+    def __init__(self, lang: str, rules: RuleSet | None, lang_code: str | None = None,
+                 interner: Interner | None = None, base: Pipeline | None = None):
+        if base is not None:
+            self._share(base, lang_code or lang)
+            return
+        assert rules is not None
         try:
             self.spacy = spacy.blank(lang)
         except Exception:  # a language spaCy does not know: the multi-language tokenizer
@@ -330,16 +334,17 @@ class Pipeline:
         self.lang_code = lang_code or lang   # the rules' language code (nb), not spaCy's
         self.interner = interner or Interner()
         self.refs: dict[int, EntryRef] = {}
-        self.phrases = PhraseMatcher(self.spacy.vocab, attr="LOWER")   # used while building only
+        self.phrases: Any = PhraseMatcher(self.spacy.vocab, attr="LOWER")   # used while building only
         # patterns with placeholders: an anchor phrase found by the PhraseMatcher, the rest checked
         # around each hit (hits are rare, so this beats spaCy's Matcher by a wide margin)
         # key -> (entry, first token relative to the anchor, length, checks of the other tokens)
         self.anchored: dict[int, list[tuple[EntryRef, int, int, tuple]]] = {}
         self.suffixes: dict[str, list[EntryRef]] = {}   # "partner" -> entries, for "#NikePartner"
-        self.suffix_tuple: tuple[str, ...] = ()
+        self.suffix_tuple: tuple[str, ...]   # set by _build (no () first: mypy would take it for tuple[()] after)
+        self.suffix_probe: re.Pattern[str]   # set by _build
         # the PhraseMatcher as a dict, each phrase under its rarest word ("code" in "use my code"):
         # key word -> (its index in the phrase, length, the words, keys in the PhraseMatcher's order)
-        self.by_key: dict[str, tuple[tuple[int, int, list[str], tuple[int, ...]], ...]] = {}
+        self.by_key: dict[str, tuple[tuple[int, int, list[str], tuple, tuple], ...]] = {}
         self._build(rules)
         self.key_words = frozenset(self.by_key)
         # what scan tokenizes with: docs from the piece cache
@@ -348,9 +353,16 @@ class Pipeline:
     def for_language(self, lang_code: str) -> "Pipeline":
         """This pipeline for posts of another language that tokenizes the same way: everything
         shared (matchers, piece cache), only the language labels are preferred in differs."""
-        view = copy.copy(self)
-        view.lang_code = lang_code
-        return view
+        return Pipeline(self.lang, None, lang_code, base=self)
+
+    def _share(self, base: Pipeline, lang_code: str) -> None:
+        """A shallow copy of `base` with another lang_code, attribute by attribute: copy.copy cannot
+        copy a class compiled by mypyc (setup.py). Every attribute __init__ and _build set."""
+        self.spacy, self.lang, self.interner, self.refs = base.spacy, base.lang, base.interner, base.refs
+        self.phrases, self.anchored, self.suffixes = base.phrases, base.anchored, base.suffixes
+        self.suffix_tuple, self.suffix_probe, self.by_key = base.suffix_tuple, base.suffix_probe, base.by_key
+        self.key_words, self.nlp = base.key_words, base.nlp
+        self.lang_code = lang_code
 
     def _ref(self, group: str, lang: str, entry, entry_id: str, hashtag: bool) -> EntryRef:
         return self.interner.one(("ref", group, lang, id(entry), entry_id, hashtag),
@@ -364,7 +376,8 @@ class Pipeline:
     def _build(self, rules: RuleSet) -> None:
         make_doc = self.spacy.make_doc
         phrase_patterns: dict[str, list] = {}
-        anchors: dict[str, list[tuple[EntryRef, tuple, int]]] = {}
+        entry: Any   # a LabelEntry, then a ConnectionEntry
+        anchors: dict[tuple[str, ...], list[tuple[EntryRef, tuple, int]]] = {}
         for lang, vocab in sorted(rules.vocabularies.items()):
             for entry in vocab.labels:
                 if entry.hashtag_suffix:
@@ -390,7 +403,7 @@ class Pipeline:
                 plain = [p for p in entry.patterns if is_plain(p)]
                 complex_ = [p for p in entry.patterns if not is_plain(p)]
                 if plain:
-                    docs = []
+                    docs: list[Doc] = []
                     for p in plain:
                         docs.extend(make_doc(v) for v in term_variants(p, False))
                     phrase_patterns[name] = docs
@@ -402,9 +415,9 @@ class Pipeline:
                 ref = self._ref("code", lang, None, f"{lang}.code", False)
                 link = ("lit", CODE_LINKS)
                 for keyword in vocab.code_keywords:
-                    words = self._words(keyword)
+                    keyword_words = self._words(keyword)
                     for middle in ((), (link,), (link, link)):
-                        self._anchor(tuple(("lit", frozenset(w)) for w in words) + middle
+                        self._anchor(tuple(("lit", frozenset(w)) for w in keyword_words) + middle
                                      + (PLACEHOLDERS["{code}"],), ref, anchors)
         pattern_docs = []
         for name, docs in phrase_patterns.items():
@@ -540,6 +553,7 @@ class Pipeline:
         doc, flags = self.nlp.tokenize(text)
         if not flags:
             return None
+        assert doc is not None   # a doc is made whenever flags are set
         doc.matches = self._find(doc, text, bool(flags & TAG))
         return doc if doc.matches else None
 
@@ -579,12 +593,12 @@ class Pipeline:
                     seen.add(k)
                     out.append(m)
         if tagged and self.suffix_tuple and "#" in text and self._has_suffix(text.lower()):
-            for m in HASHTAG_WORD_RE.finditer(text):
-                tag = m.group(1).lower()
+            for tm in HASHTAG_WORD_RE.finditer(text):
+                tag = tm.group(1).lower()
                 if tag.endswith(self.suffix_tuple):
                     suffix = next(x for x in self.suffix_tuple if tag.endswith(x))
                     if len(tag) > len(suffix):   # "#partner" alone is not a brand partner
-                        span = doc.char_span(m.start(), m.end())
+                        span = doc.char_span(tm.start(), tm.end())
                         if span is not None:
                             out.extend((ref, *span) for ref in self.suffixes[suffix])
         return out

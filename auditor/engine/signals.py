@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline
+from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline, TokenDoc
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -35,6 +35,8 @@ HASHTAG_TOKEN_RE = re.compile(r"#\w+")
 TAGS_RE = re.compile(r"[#@][\w.]+")
 WORD_CHAR_RE = re.compile(r"\w")
 WORD_RE = re.compile(r"\w+")
+# (label language, post language) -> the negation words that may turn that label around
+Negations = dict[tuple[str, str], frozenset[str]]
 
 
 
@@ -66,7 +68,7 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 def site_names(brand: str, texts: list[tuple[str, str]]) -> tuple[str, ...]:
     """How the brand's own web site may be spelt: the brand folded ("Beerenglück" -> beerengluck, or
     beerenglueck as German hosts write it), its longest part, and the post's @handles ("@nordlichtmode")."""
-    names = set()
+    names: set[str] = set()
     if brand:
         bare = brand.lstrip("@#")
         names.update((fold_name(bare), fold_name(bare.lower().translate(_UMLAUTS)), brand_parts(bare)))
@@ -119,7 +121,7 @@ class LabelHit:
 class FieldSignals:
     name: str
     text: str
-    doc: object              # None when nothing could match (the text was not tokenized)
+    doc: TokenDoc | None     # None when nothing could match (the text was not tokenized)
     labels: list[LabelHit] = field(default_factory=list)
     _clusters: list | None = None
 
@@ -211,7 +213,7 @@ def _span(name: str, text: str, doc, s: int, e: int) -> Span:
     return Span(name, a, b, text[a:b])
 
 
-def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, frozenset[str]],
+def analyze_field(name: str, text: str, pipe: Pipeline, negations: Negations,
                   brand_lower: str | None, connection: list[Evidence],
                   articles: frozenset[str] = frozenset(), prefer: str = "en",
                   brand_cues: bool = True) -> FieldSignals:
@@ -222,6 +224,7 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: dict[str, fro
         return FieldSignals(name, text, None)
     out = FieldSignals(name, text, doc)
     matches = doc.matches
+    assert matches is not None   # scan returns a doc only with its matches
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
     # one cue is often found by several vocabularies ("use my code X" in en, de, nb ...): only the
     # first of the same kind, span and strength can survive _distinct, so the others are not built
@@ -334,7 +337,7 @@ def _distinct(evidence: list[Evidence]) -> list[Evidence]:
 
 
 def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
-                 negations: dict[str, frozenset[str]], articles: frozenset[str] = frozenset()) -> PostSignals:
+                 negations: Negations, articles: frozenset[str] = frozenset()) -> PostSignals:
     brand = (post.brand or "").strip()
     brand_lower = brand.lower() if brand else None
     connection: list[Evidence] = []
@@ -362,15 +365,15 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
             connection.append(Evidence(Span(name, hit.start, hit.end, hit.url), hit.kind,
                                        "links." + hit.pattern_id, None, hit.strength, hit.name))
     for i, url in enumerate(post.links):
-        hit = links.classify(url, 0, sites)
-        if hit:
-            connection.append(Evidence(Span(f"links[{i}]", 0, len(url), url), hit.kind,
-                                       "links." + hit.pattern_id, None, hit.strength, hit.name))
-    for hit in labels:
-        kind = LABEL_CONNECTION.get(hit.label_class)
+        link = links.classify(url, 0, sites)
+        if link:
+            connection.append(Evidence(Span(f"links[{i}]", 0, len(url), url), link.kind,
+                                       "links." + link.pattern_id, None, link.strength, link.name))
+    for label in labels:
+        kind = LABEL_CONNECTION.get(label.label_class)
         if kind:
-            connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
-                                       hit.entries[0].entry.implies, "declared by the label"))
+            connection.append(Evidence(label.evidence.span, kind, label.evidence.entry, label.evidence.language,
+                                       label.entries[0].entry.implies, "declared by the label"))
     comment_labels: list[LabelHit] = []
     comment_mentions: list[str] = []
     if post.first_comment:
@@ -422,7 +425,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
 FIRST_COMMENT = "first_comment"
 
 
-def _first_comment(text: str, pipe: Pipeline, links: LinkClassifier, negations: dict[str, frozenset[str]],
+def _first_comment(text: str, pipe: Pipeline, links: LinkClassifier, negations: Negations,
                    brand_lower: str | None, connection: list[Evidence],
                    articles: frozenset[str]) -> tuple[list[LabelHit], list[str]]:
     """The creator's first comment: its connection cues (a code, an affiliate link, "thanks @brand for
@@ -433,10 +436,10 @@ def _first_comment(text: str, pipe: Pipeline, links: LinkClassifier, negations: 
     for hit in links.find(text):
         connection.append(Evidence(Span(FIRST_COMMENT, hit.start, hit.end, hit.url), hit.kind,
                                    "links." + hit.pattern_id, None, hit.strength, hit.name))
-    for hit in fs.labels:
-        kind = LABEL_CONNECTION.get(hit.label_class)
+    for label in fs.labels:
+        kind = LABEL_CONNECTION.get(label.label_class)
         if kind:
-            connection.append(Evidence(hit.evidence.span, kind, hit.evidence.entry, hit.evidence.language,
-                                       hit.entries[0].entry.implies, "declared by the label"))
+            connection.append(Evidence(label.evidence.span, kind, label.evidence.entry, label.evidence.language,
+                                       label.entries[0].entry.implies, "declared by the label"))
     mentions = MENTION_RE.findall(text) if "@" in text else []
     return fs.labels, mentions

@@ -1,0 +1,62 @@
+"""The engine's hot modules may be compiled with mypyc (setup.py): same code, same verdicts.
+
+These tests hold in both builds: the pure one (AUDITOR_PURE_PYTHON=1, or no compiler) and the
+compiled one (the default `pip install -e .`)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import auditor.engine
+from auditor.engine import nlp
+from auditor.engine.nlp import Pipelines
+
+PROBE = ("import json, auditor.engine as e, auditor.engine.nlp as n; "
+         "print(json.dumps([e.COMPILED, e.BUILD, n.__file__]))")
+
+
+def _probe(**env: str) -> tuple[bool, str, str]:
+    out = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **env}, capture_output=True,
+                         text=True, check=True, timeout=120)
+    compiled, build, path = json.loads(out.stdout)
+    return compiled, build, path
+
+
+def _attributes(obj) -> set[str]:
+    # a compiled (native) class has no __dict__; mypyc lists its attributes instead
+    return set(getattr(type(obj), "__mypyc_attrs__", ())) or set(vars(obj))
+
+
+def test_compiled_flag_says_where_the_engine_modules_come_from():
+    assert auditor.engine.COMPILED == (not nlp.__file__.endswith(".py"))
+    assert auditor.engine.BUILD.startswith("compiled" if auditor.engine.COMPILED else "pure Python")
+
+
+def test_pure_python_variable_loads_the_sources():
+    compiled, build, path = _probe(AUDITOR_PURE_PYTHON="1")
+    assert not compiled and build.startswith("pure Python") and path.endswith("nlp.py")
+
+
+def test_compiled_modules_match_their_sources():
+    """A compiled build records the sha256 of the sources it was made from; the engine uses the
+    extensions only while they still match (else it warns and loads the .py files)."""
+    manifest = os.path.join(os.path.dirname(auditor.engine.__file__), "_compiled.json")
+    if not auditor.engine.COMPILED:
+        return
+    with open(manifest, encoding="utf-8") as fh:
+        assert json.load(fh)["compiled"] is True
+    compiled, _, path = _probe()
+    assert compiled and not path.endswith(".py")
+
+
+def test_a_pipeline_for_another_language_shares_every_attribute(rules):
+    shared = [lang for lang, v in rules.vocabularies.items() if v.spacy == "xx"]
+    pipelines = Pipelines(rules)
+    base = pipelines.get(shared[0])
+    view = base.for_language("zz")
+    assert _attributes(view) == _attributes(base)
+    assert view.lang_code == "zz" and base.lang_code == shared[0]
+    for name in _attributes(base) - {"lang_code"}:
+        assert getattr(view, name) is getattr(base, name), name
