@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from auditor.engine.nlp import EntryRef, strip_accents
 from auditor.engine.signals import (
     FIRST_COMMENT, TAGS_RE, WORD_CHAR_RE, LabelHit, PostSignals, brand_parts, fold_name,
 )
@@ -227,13 +228,27 @@ def placement_of(ctx: PostContext, hit: LabelHit) -> dict[str, Any]:
             "in_hashtag_block": buried(ctx, hit, "strict", 3)}
 
 
+def _own_refs(hit: LabelHit, country: CountryPolicy) -> list[EntryRef] | tuple[EntryRef, ...]:
+    """The label's vocabulary entries to judge it by: those of the audience's own languages, and of
+    these the ones spelt exactly as written when the words are a label in two of them only because
+    accents are optional ("#reclame" is Dutch; French writes "réclame")."""
+    own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+    if len(own) > 1 and len({r.language for r in own}) > 1:
+        written = hit.evidence.span.text.lower().lstrip("#")
+        exact = [r for r in own if written in (t.lower() for t in r.entry.terms)]
+        if exact and len(exact) < len(own) and any(not t.isascii() for r in own for t in r.entry.terms
+                                                    if strip_accents(t.lower()) == written):
+            return exact
+    return own
+
+
 def _would_count(ctx: PostContext, country: CountryPolicy, hit: LabelHit, lang: str, fits: bool) -> bool:
     """Would this label of the first comment be a label (accepted, weak or in another language) in the
     caption? As evaluate_country judges a caption label."""
     if hit.label_class == IN_COMMENTS:
         return True
     kinds = ctx.known_kinds[0] if fits else frozenset()
-    own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+    own = _own_refs(hit, country)
     anywhere = country.spec.labels.any_post_language
     return any(country.label_status(r.entry_id, r.entry.label_class, r.language,
                                     r.language if r.language in anywhere else lang, kinds) != "rejected"
@@ -266,7 +281,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         best = "rejected"
         kinds = ctx.known_kinds[id(hit)] if fits else frozenset()
         # when the words are a label in the audience's own language, judge them as that
-        own = [r for r in hit.entries if r.language in country.languages] or hit.entries
+        own = _own_refs(hit, country)
         anywhere = country.spec.labels.any_post_language
         for r in own:
             # a language the label may be in whatever the post's language: judged as if it matched
@@ -660,6 +675,39 @@ def _only_late(transcript: str, first: LabelHit, min_chars: int) -> bool:
     return len(transcript) >= min_chars and first.start > len(transcript) * 2 / 3
 
 
+# a timed note of a video transcript: "[00:00-00:03 incrustation : Publicité]", "[1:02:00–1:05:00 ...]"
+TIMED_NOTE_RE = re.compile(r"\[(\d{1,2}(?::\d{2}){1,2})\s*[-–]\s*(\d{1,2}(?::\d{2}){1,2})\b[^\]]*\]")
+
+
+def _seconds(stamp: str) -> int:
+    """A video's position: "mm:ss" or "h:mm:ss"."""
+    total = 0
+    for part in stamp.split(":"):
+        total = total * 60 + int(part)
+    return total
+
+
+def _shown_briefly(transcript: str, spoken: list[LabelHit], min_share: float) -> str | None:
+    """When every label of the transcript is inside timed on-screen notes that together cover less
+    than `min_share` of the video's timed length: how long it is shown ("3 s of 9 min")."""
+    notes = [(m.start(), m.end(), _seconds(m.group(1)), _seconds(m.group(2)))
+             for m in TIMED_NOTE_RE.finditer(transcript)]
+    if not notes:
+        return None
+    shown = 0
+    for hit in spoken:
+        note = next((n for n in notes if n[0] <= hit.start < n[1]), None)
+        if note is None:
+            return None   # said or shown outside a timed note: its duration is unknown
+        shown += max(0, note[3] - note[2])
+    length = max(end for _, _, _, end in notes)
+    if length < 30 or shown >= length * min_share:
+        return None
+    minutes, seconds = divmod(length, 60)
+    total = f"{minutes} min" if minutes else f"{seconds} s"
+    return f"{shown} s of {total}"
+
+
 def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str] | None:
     """(gap description, severity) when the stretch without a spoken label is too long."""
     transcript = ctx.post.transcript
@@ -713,6 +761,11 @@ def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok, video_on
             if rule.where == "opening" and _only_late(post.transcript, spoken[0], rule.min_chars):
                 out.append(_finding(rule, country, refs, values, [spoken[0].evidence.span],
                                     fix_label=values["label"]))
+            elif rule.where == "throughout":
+                brief = _shown_briefly(post.transcript, spoken, rule.min_share)
+                if brief:
+                    out.append(_finding(rule, country, refs, {**values, "shown": brief},
+                                        [spoken[0].evidence.span], fix_label=values["label"]))
     if post.format == "live":
         titled = ctx.platform is not None and ctx.platform.spec.live_title_shown \
             and any(h.field == "text" and before_fold(ctx, h) for h in accepted)

@@ -71,7 +71,7 @@ CONFIDENCE = Literal["high", "medium", "low"]
 
 TEMPLATE_FIELDS = frozenset({
     "found", "label", "brand", "country", "fold", "platform", "native_label", "frames",
-    "accepted", "language", "languages", "gap",
+    "accepted", "language", "languages", "gap", "shown",
 })
 
 
@@ -321,10 +321,13 @@ class InVideo(RuleBase):
     """Video: the disclosure must be in the video itself (spoken or on screen, per the transcript),
     or - with where: description - also in the caption/description (NL wants both), or - with where:
     opening - early in the video, not only at its end (a transcript whose first label comes in its last
-    third, `min_chars` long at least: transcripts run in time order)."""
+    third, `min_chars` long at least: transcripts run in time order), or - with where: throughout -
+    on screen for the whole promotion: a label only inside timed on-screen notes of the transcript
+    ("[00:00-00:03 on screen: Ad]") covering less than `min_share` of the video's timed length."""
     kind: Literal["in_video"]
-    where: Literal["video", "description", "opening"] = "video"
+    where: Literal["video", "description", "opening", "throughout"] = "video"
     min_chars: int = Field(300, ge=1)
+    min_share: float = Field(0.5, gt=0, le=1)
 
 
 class Live(RuleBase):

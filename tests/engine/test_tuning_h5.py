@@ -1,0 +1,55 @@
+"""Tuning on the misses of corpus/heldout-5.jsonl after it was measured blind (0.88): a Dutch tag on a
+French caption in Belgium, "Thanks to @x for the free blender they sent me to try", an end-only "publi"
+in a Brazilian video, a label on screen for three seconds of a French or Finnish video."""
+
+
+def rules_of(v):
+    return {f.rule_id for f in v.findings}
+
+
+def test_unaccented_reclame_is_dutch_on_a_french_caption_in_belgium(audit):
+    v = audit(text="#reclame Mon nouveau parfum préféré @senteursbruxelles 🌸 notes de figue et de thé",
+              countries=["BE"], platform="instagram", relationship=["paid"])
+    assert [d.countries for d in v.disclosures] == [{"BE": "wrong_language"}]
+    assert "be.label.language" in rules_of(v) and v.status == "violation"
+    # written the French way, it is French
+    fr = audit(text="#réclame Mon nouveau parfum préféré @senteursbruxelles 🌸 notes de figue et de thé",
+               countries=["BE"], platform="instagram", relationship=["paid"])
+    assert fr.status == "compliant", rules_of(fr)
+
+
+def test_thanks_for_the_free_product_they_sent_me_to_try(audit):
+    # FTC Disclosures 101: "Thanks to Acme brand for the free product" works when hard to miss
+    v = audit(text="Thanks to @vitablend for the free blender they sent me to try! 🙌 Here's my honest take",
+              countries=["US"], platform="instagram", relationship=["gifted"])
+    assert v.status == "compliant", rules_of(v)
+    # a bare thanks still is not a disclosure
+    bare = audit(text="Thanks to @vitablend 🙌 Here's my honest take", countries=["US"], platform="instagram",
+                 relationship=["gifted"])
+    assert bare.status == "violation"
+
+
+def test_label_on_screen_for_three_seconds_of_a_long_video(audit):
+    base = dict(countries=["FR"], platform="youtube", format="video", relationship=["paid"], brand="Pixelo",
+                text="J'ai testé la nouvelle console portable 🎮")
+    v = audit(transcript="[00:00-00:03 incrustation : Publicité] [00:04] Salut ! [01:00-09:00 test de la console]",
+              **base)
+    [f] = [f for f in v.findings if f.rule_id == "fr.video.throughout"]
+    assert "3 s of 9 min" in f.message and v.status == "violation"
+    # said aloud outside a timed note: its duration is unknown, nothing to measure
+    said = audit(transcript="[00:00] Publicité : cette vidéo est sponsorisée par Pixelo. [01:00-09:00 test]", **base)
+    assert "fr.video.throughout" not in rules_of(said)
+    # shown for most of the video
+    long = audit(transcript="[00:00-08:00 incrustation : Publicité] [01:00-09:00 test de la console]", **base)
+    assert "fr.video.throughout" not in rules_of(long)
+
+
+def test_brazilian_video_saying_publi_only_at_the_end(audit):
+    v = audit(text="Minha rotina de skincare noturna 🌙", countries=["BR"], platform="youtube", format="video",
+              relationship=["paid"], brand="Pelebela",
+              transcript="Oi gente, tudo bem? Hoje eu vou mostrar a minha rotina de skincare da noite, passo a "
+                         "passo. Primeiro eu tiro a maquiagem com um óleo demaquilante, depois lavo o rosto com um "
+                         "gel suave. Em seguida vem o tônico, o sérum de vitamina C e um hidratante leve. Duas "
+                         "vezes por semana eu uso uma máscara de argila. Gostaram? Deixem nos comentários. Ah, esse "
+                         "vídeo foi uma publi da Pelebela, beijos!")
+    assert "br.video.opening" in rules_of(v) and v.status == "violation"
