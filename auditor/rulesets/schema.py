@@ -360,6 +360,9 @@ class SpecialLabel(RuleBase):
     when: Literal["retouched", "ai_generated"]
     labels: tuple[str, ...] = Field(min_length=1)
     commercial_only: bool = True
+    # the label must stay for the whole video: one shown only briefly in the transcript's timed notes
+    # ("[00:00-00:02 retouch mark]" in a 45-second video) does not count
+    throughout: bool = False
 
     @field_validator("labels")
     @classmethod

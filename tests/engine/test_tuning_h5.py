@@ -53,3 +53,15 @@ def test_brazilian_video_saying_publi_only_at_the_end(audit):
                          "vezes por semana eu uso uma máscara de argila. Gostaram? Deixem nos comentários. Ah, esse "
                          "vídeo foi uma publi da Pelebela, beijos!")
     assert "br.video.opening" in rules_of(v) and v.status == "violation"
+
+
+def test_retouch_mark_shown_for_two_seconds_of_a_video(audit):
+    v = audit(text="Reklame for @glowfilterapp ✨ slik ser jeg ut med den nye appen", countries=["NO"],
+              platform="tiktok", format="video", relationship=["paid"], retouched=True,
+              transcript="[00:00-00:02 retusjeringsmerke] [00:02-00:45 video med ansiktsslankende filter, uten merke]")
+    [f] = [f for f in v.findings if f.rule_id == "no.special.retouched"]
+    assert "2 s of 45 s" in f.message and v.status == "violation"
+    whole = audit(text="Reklame for @glowfilterapp ✨", countries=["NO"], platform="tiktok", format="video",
+                  relationship=["paid"], retouched=True,
+                  transcript="[00:00-00:45 retusjeringsmerke øverst til venstre] [00:02] hei alle sammen")
+    assert "no.special.retouched" not in rules_of(whole)
