@@ -763,9 +763,13 @@ def _video(ctx, country, rules, refs, values_fn, accepted, platform_ok, video_on
     values = values_fn()
     spoken = sorted((h for h in accepted if h.field == "transcript"), key=lambda h: h.start)
     if not spoken:
+        # a transcript of stage directions only ("[before/after shots, music]") says nothing of the
+        # on-screen text: the label may be on screen, so a review at most
+        speaks = _speaks(post)
         for rule in rules("in_video"):
             if rule.where == "video":
-                out.append(_finding(rule, country, refs, values, fix_label=values["label"]))
+                out.append(_finding(rule, country, refs, values, fix_label=values["label"],
+                                    severity=None if speaks else _cap(rule.severity, "warning")))
     elif post.format != "live":   # a live stream's repeats are the live rules' business
         for rule in rules("in_video"):
             if rule.where == "opening" and _only_late(post.transcript, spoken[0], rule.min_chars):

@@ -65,3 +65,21 @@ def test_retouch_mark_shown_for_two_seconds_of_a_video(audit):
                   relationship=["paid"], retouched=True,
                   transcript="[00:00-00:45 retusjeringsmerke øverst til venstre] [00:02] hei alle sammen")
     assert "no.special.retouched" not in rules_of(whole)
+
+
+def test_stage_directions_only_do_not_prove_the_video_unlabelled(audit):
+    v = audit(text="Ad | 7 days with @glowfair serum, see the difference ✨", countries=["IN"], platform="instagram",
+              format="reel", relationship=["paid"], transcript="[before/after with beauty filter on the after shot]")
+    assert {f.severity for f in v.findings if f.rule_id == "in.video.in_video"} == {"warning"}
+    spoken = audit(text="Ad | 7 days with @glowfair serum ✨", countries=["IN"], platform="instagram", format="reel",
+                   relationship=["paid"], transcript="hi guys, seven days with this serum and look at my skin")
+    assert {f.severity for f in spoken.findings if f.rule_id == "in.video.in_video"} == {"error"}
+
+
+def test_commissions_earned_tag_and_polish_gift_from_the_brand(audit):
+    v = audit(text="#commissionsearned fall capsule is here 🍂 Shop it all on my LTK", countries=["US"],
+              platform="instagram", links=["https://liketk.it/4aBcD"])
+    assert [d.evidence.kind for d in v.disclosures] == ["affiliate"] and v.status == "needs_review"
+    pl = audit(text="#prezentodmarki @kosmetykinatury 🎁 Paczka pełna nowości", countries=["PL"], platform="instagram",
+               relationship=["gifted"])
+    assert [d.evidence.kind for d in pl.disclosures] == ["gifted"]
