@@ -318,14 +318,14 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     for rule in rules("special_label"):
         flag = post.retouched if rule.when == "retouched" else post.ai_generated
         if flag and (strength != "none" or not rule.commercial_only):
-            marks = [h for h in special if h.label_class in rule.labels]
-            if not marks:
+            placed = [h for h in special if h.label_class in rule.labels]
+            if not placed:
                 findings.append(_finding(rule, country, refs, values()))
-            elif rule.throughout and post.transcript and all(h.field == "transcript" for h in marks):
+            elif rule.throughout and post.transcript and all(h.field == "transcript" for h in placed):
                 # the mark must stay for the whole video: shown in a timed note for two seconds is not
-                brief = _shown_briefly(post.transcript, marks, 0.5)
+                brief = _shown_briefly(post.transcript, placed, 0.5)
                 if brief:
-                    f = _finding(rule, country, refs, values(), [marks[0].evidence.span])
+                    f = _finding(rule, country, refs, values(), [placed[0].evidence.span])
                     findings.append(Finding(rule_id=f.rule_id, country=f.country, severity=f.severity,
                                             message=f"{f.message} It is on screen for only {brief}.",
                                             fix=f.fix, evidence=f.evidence, references=f.references,

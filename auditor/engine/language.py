@@ -137,7 +137,9 @@ def resolve(lowers: list[str], text: str, candidates: tuple[str, ...], needed: b
                 return Language(code, prob, "detected", "langdetect")
     if clear and lang:
         return Language(lang, share, "detected", "stopwords")
-    if mode == "auto" and needed and len(text) >= 20:
+    if mode == "auto" and needed and len(text) >= 20 and not (lang and lang in langdetect.missing(candidates)):
+        # (a stop-word lead for a language langdetect has no profile for - Irish - stands: langdetect
+        # could only answer with another language)
         code, prob = langdetect.detect(text, candidates)
         if code:
             return Language(code, prob, "detected", "langdetect")

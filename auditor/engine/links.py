@@ -135,5 +135,6 @@ class LinkClassifier:
 def _names_brand(host: str, brands: tuple[str, ...]) -> bool:
     """Is the host the brand's own ("klango.se", "shop.beerenglueck.de" for Klango, Beerenglück)?
     A label of the host (not its TLD) is the brand's folded name, give or take a short affix."""
-    labels = host.removeprefix("www.").split(".")[:-1]
+    # "eisenwerk-manufaktur.de" names @eisenwerk.manufaktur: hyphens are how hosts write separators
+    labels = host.removeprefix("www.").replace("-", "").split(".")[:-1]
     return any(name in label and len(label) - len(name) <= 6 for label in labels for name in brands)

@@ -83,3 +83,20 @@ def test_commissions_earned_tag_and_polish_gift_from_the_brand(audit):
     pl = audit(text="#prezentodmarki @kosmetykinatury 🎁 Paczka pełna nowości", countries=["PL"], platform="instagram",
                relationship=["gifted"])
     assert [d.evidence.kind for d in pl.disclosures] == ["gifted"]
+
+
+def test_irish_stop_words_stand_where_langdetect_cannot_say_irish(audit):
+    v = audit(text="#ad Bricfeasta blasta le @arancoirce 🥣 Is breá liom é!", countries=["IE"], platform="instagram",
+              relationship=["paid"])
+    assert v.language.code == "ga" and [d.countries for d in v.disclosures] == [{"IE": "wrong_language"}]
+    assert "ie.label.language" in rules_of(v)
+    english = audit(text="#ad This is the best breakfast from @arancoirce, I love it", countries=["IE"],
+                    platform="instagram", relationship=["paid"])
+    assert english.language.code == "en" and english.status == "compliant"
+
+
+def test_hyphenated_host_names_the_tagged_shop(audit):
+    v = audit(text="Beste Pfanne ever 😍 Gibt's nur bei @eisenwerk.manufaktur – hier bestellen 👉 "
+                   "eisenwerk-manufaktur.de/shop", countries=["DE"], platform="instagram")
+    assert "links.brand_site" in [e.entry for e in v.connection.detected if e.kind == "call_to_action"]
+    assert v.status == "needs_review"
