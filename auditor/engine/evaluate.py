@@ -681,7 +681,16 @@ def timestamps(transcript: str) -> list[tuple[int, float]]:
 
 def _only_late(transcript: str, first: LabelHit, min_chars: int) -> bool:
     """Is the first spoken label in the last third of the video ("thanks to X for sponsoring" over
-    the end credits)? Measured on the transcript, which runs in time order."""
+    the end credits)? Measured on the transcript's timestamps when it has them ("[17:40] ... thanks to
+    X for sponsoring" in an excerpt of an 18-minute video), else on its length: it runs in time order."""
+    stamps = timestamps(transcript)
+    if stamps and stamps[-1][1] > stamps[0][1]:
+        at = stamps[0][1]
+        for offset, minute in stamps:
+            if offset > first.start:
+                break
+            at = minute
+        return at - stamps[0][1] > (stamps[-1][1] - stamps[0][1]) * 2 / 3
     return len(transcript) >= min_chars and first.start > len(transcript) * 2 / 3
 
 

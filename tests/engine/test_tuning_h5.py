@@ -100,3 +100,16 @@ def test_hyphenated_host_names_the_tagged_shop(audit):
                    "eisenwerk-manufaktur.de/shop", countries=["DE"], platform="instagram")
     assert "links.brand_site" in [e.entry for e in v.connection.detected if e.kind == "call_to_action"]
     assert v.status == "needs_review"
+
+
+def test_sponsor_thanked_in_the_last_seconds_of_a_timed_transcript(audit):
+    # an excerpt: short, but its timestamps say the only mention comes at 17:40 of 17:40
+    v = audit(text="Honest review: TrailMax hiking boots after 300 miles", countries=["US"], platform="youtube",
+              format="video", relationship=["paid"], brand="TrailMax",
+              transcript="[00:00] So these boots have been with me through the whole Colorado Trail... [17:40] "
+                         "would I buy them again? Absolutely. Oh and big thanks to TrailMax for sponsoring this one.")
+    assert "us.video.opening" in rules_of(v) and v.status == "violation"
+    early = audit(text="Honest review: TrailMax hiking boots after 300 miles", countries=["US"], platform="youtube",
+                  format="video", relationship=["paid"], brand="TrailMax",
+                  transcript="[00:00] This video is sponsored by TrailMax. So these boots... [17:40] see you next week")
+    assert "us.video.opening" not in rules_of(early)
