@@ -679,18 +679,24 @@ def timestamps(transcript: str) -> list[tuple[int, float]]:
     return out
 
 
+def minute_at(stamps: list[tuple[int, float]], offset: int) -> float:
+    """The time of a transcript offset: that of the last timestamp at or before it."""
+    t = stamps[0][1]
+    for at, m in stamps:
+        if at > offset:
+            break
+        t = m
+    return t
+
+
 def _only_late(transcript: str, first: LabelHit, min_chars: int) -> bool:
     """Is the first spoken label in the last third of the video ("thanks to X for sponsoring" over
     the end credits)? Measured on the transcript's timestamps when it has them ("[17:40] ... thanks to
     X for sponsoring" in an excerpt of an 18-minute video), else on its length: it runs in time order."""
     stamps = timestamps(transcript)
     if stamps and stamps[-1][1] > stamps[0][1]:
-        at = stamps[0][1]
-        for offset, minute in stamps:
-            if offset > first.start:
-                break
-            at = minute
-        return at - stamps[0][1] > (stamps[-1][1] - stamps[0][1]) * 2 / 3
+        start = stamps[0][1]
+        return minute_at(stamps, first.start) - start > (stamps[-1][1] - start) * 2 / 3
     return len(transcript) >= min_chars and first.start > len(transcript) * 2 / 3
 
 
@@ -732,14 +738,7 @@ def _live_gap(ctx: PostContext, rule, spoken: list[LabelHit]) -> tuple[str, str]
     transcript = ctx.post.transcript
     stamps = timestamps(transcript)
     if stamps:
-        def minute_at(offset: int) -> float:
-            t = stamps[0][1]
-            for at, m in stamps:
-                if at > offset:
-                    break
-                t = m
-            return t
-        points = [stamps[0][1]] + [minute_at(h.start) for h in spoken] + [stamps[-1][1]]
+        points = [stamps[0][1]] + [minute_at(stamps, h.start) for h in spoken] + [stamps[-1][1]]
         gap = max(b - a for a, b in zip(points, points[1:]))
         limit = rule.max_minutes
         if len(spoken) == 1 and rule.max_minutes_once is not None:
