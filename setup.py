@@ -6,10 +6,10 @@ optimisation only, so it never fails the install: with AUDITOR_PURE_PYTHON=1, wi
 C compiler or Python headers, or when compiling fails for any other reason, the package is installed
 as plain Python with a warning.
 
-Editable installs put the compiled modules next to their sources (auditor/engine/*.so, git-ignored).
+Editable installs put the compiled modules next to their sources (auditor/**/*.so, git-ignored).
 Python loads an extension module before a .py of the same name, so after editing one of these sources
 run `pip install -e .` again (or install with AUDITOR_PURE_PYTHON=1, which removes them); the engine
-warns and loads the sources when they changed since they were compiled (auditor/engine/__init__.py).
+warns and loads the sources when they changed since they were compiled (auditor/compiled.py).
 """
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the same list as auditor/compiled.py (which loads them)
 HOT_MODULES = [
+    "auditor/types.py",
     "auditor/engine/core.py",
     "auditor/engine/evaluate.py",
     "auditor/engine/language.py",
@@ -32,11 +34,12 @@ HOT_MODULES = [
     "auditor/engine/nlp.py",
     "auditor/engine/signals.py",
 ]
-# one shared library for the group (cross-module calls stay native): auditor/engine/native__mypyc.*.so
-GROUP = "auditor.engine.native"
-# what the engine reads at import (auditor/engine/__init__.py): whether the build compiled it, why not,
+# one shared library for the group (cross-module calls stay native): auditor/native__mypyc.*.so (in the
+# top package: importing it must not run auditor/engine/__init__, which imports the modules it holds)
+GROUP = "auditor.native"
+# what the package reads at import (auditor/compiled.py): whether the build compiled it, why not,
 # and the sha256 of each source the extensions were compiled from
-MANIFEST = "auditor/engine/_compiled.json"
+MANIFEST = "auditor/_compiled.json"
 # commands that only read metadata (PEP 517 get_requires / prepare_metadata): nothing to compile
 METADATA_COMMANDS = {"egg_info", "dist_info", "sdist"}
 MYPY_OPTIONS = ["--ignore-missing-imports", "--follow-imports=silent"]
@@ -54,14 +57,15 @@ def _warn(reason: str) -> None:
 
 
 def _in_tree_artifacts() -> list[str]:
-    """Compiled modules left in the source tree by an earlier (editable or in-place) build."""
-    engine = os.path.join(HERE, "auditor", "engine")
+    """Compiled modules left in the source tree by an earlier (editable or in-place) build (also those of
+    builds before the group moved from auditor/engine to auditor)."""
     found = []
     for path in HOT_MODULES:
-        stem = os.path.splitext(os.path.basename(path))[0]
-        found += glob.glob(os.path.join(engine, f"{stem}.*.so")) + glob.glob(os.path.join(engine, f"{stem}.*.pyd"))
-    found += glob.glob(os.path.join(engine, "native__mypyc.*"))
-    found += [p for p in [os.path.join(HERE, MANIFEST)] if os.path.exists(p)]
+        stem = os.path.join(HERE, os.path.splitext(path)[0])
+        found += glob.glob(f"{stem}.*.so") + glob.glob(f"{stem}.*.pyd")
+    for folder in (os.path.join(HERE, "auditor"), os.path.join(HERE, "auditor", "engine")):
+        found += glob.glob(os.path.join(folder, "native__mypyc.*"))
+        found += [p for p in [os.path.join(folder, "_compiled.json")] if os.path.exists(p)]
     return found
 
 
@@ -75,7 +79,7 @@ def _source_hashes() -> dict[str, str]:
     out = {}
     for path in HOT_MODULES:
         with open(os.path.join(HERE, path), "rb") as fh:
-            out[os.path.basename(path)] = hashlib.sha256(fh.read()).hexdigest()
+            out[path.removeprefix("auditor/")] = hashlib.sha256(fh.read()).hexdigest()
     return out
 
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from auditor.engine.nlp import EntryRef, strip_accents
@@ -33,24 +31,38 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
-@dataclass
 class PostContext:
-    """Everything the rules of every audience country need to know about one post."""
-    post: Post
-    signals: PostSignals
-    connection: Connection
-    language: Language
-    platform: PlatformPolicy | None
-    brand: str               # how fixes name the brand: @handle, name, or [brand]
+    """Everything the rules of every audience country need to know about one post.
+
+    A plain class (see signals.LabelHit); the answers several countries ask for are worked out once,
+    on first use."""
+    __slots__ = ("post", "signals", "connection", "language", "platform", "brand", "fold", "_known_kinds",
+                 "_brand_in_post", "_brand_checked", "_name_near_label")
+
+    def __init__(self, post: Post, signals: PostSignals, connection: Connection, language: Language,
+                 platform: PlatformPolicy | None, brand: str) -> None:
+        self.post = post
+        self.signals = signals
+        self.connection = connection
+        self.language = language
+        self.platform = platform
+        self.brand = brand               # how fixes name the brand: @handle, name, or [brand]
+        self.fold: Any = platform.spec.fold if platform else None
+        self._known_kinds: dict[int, frozenset[str]] | None = None
+        self._brand_in_post: bool | None = None
+        self._brand_checked = False
+        self._name_near_label: bool | None = None
 
     @property
-    def fold(self) -> Any:
-        return self.platform.spec.fold if self.platform else None
-
-    @cached_property
     def known_kinds(self) -> dict[int, frozenset[str]]:
         """Connection kinds known for the post (contract, strong cues), as seen by each label: the
         kinds declared by the label itself do not count against it. Key: id(label hit); 0: no label."""
+        found = self._known_kinds
+        if found is None:
+            found = self._known_kinds = self._find_known_kinds()
+        return found
+
+    def _find_known_kinds(self) -> dict[int, frozenset[str]]:
         base = {r for r in self.post.relationship if r in RELATIONSHIP_KINDS}
         declared: list[tuple[str, int, str]] = []
         for e in self.connection.detected:
@@ -71,10 +83,16 @@ class PostContext:
         return any(h.field == field and h.start == start and h.label_class in DECLARING_CLASSES
                    for h in self.signals.labels)
 
-    @cached_property
+    @property
     def brand_in_post(self) -> bool | None:
         """Is the known brand (`brand` field) named anywhere in the post, as @handle or plain text?
         None when the brand is not known."""
+        if not self._brand_checked:
+            self._brand_in_post = self._find_brand()
+            self._brand_checked = True
+        return self._brand_in_post
+
+    def _find_brand(self) -> bool | None:
         brand = (self.post.brand or "").strip().lstrip("@#")
         if not brand:
             return None
@@ -88,10 +106,16 @@ class PostContext:
         longest = brand_parts(brand)
         return bool(longest) and longest in hay
 
-    @cached_property
+    @property
     def name_near_label(self) -> bool:
         """Without a known brand: does a capitalised name follow a label in its sentence
         ("Reklame: ... reklamelinks til Matas og Nicehair")?"""
+        found = self._name_near_label
+        if found is None:
+            found = self._name_near_label = self._find_name_near_label()
+        return found
+
+    def _find_name_near_label(self) -> bool:
         for hit in self.signals.labels:
             text = _field_text(self.post, hit.field)
             if not text:
@@ -102,11 +126,13 @@ class PostContext:
         return False
 
 
-@dataclass
 class CountryOutcome:
-    findings: list[Finding]
-    statuses: dict[int, str]      # id(label hit) -> status for this country
-    fix_label: str | None
+    __slots__ = ("findings", "statuses", "fix_label")
+
+    def __init__(self, findings: list[Finding], statuses: dict[int, str], fix_label: str | None) -> None:
+        self.findings = findings
+        self.statuses = statuses      # id(label hit) -> status for this country
+        self.fix_label = fix_label
 
 
 def _applies(rule, post: Post) -> bool:
@@ -255,18 +281,47 @@ def _would_count(ctx: PostContext, country: CountryPolicy, hit: LabelHit, lang: 
                for r in own)
 
 
+class CountryPlan:
+    """What a country's rules say for one platform and format, looked up once per (country, platform,
+    format) instead of once per rule kind and post: the rules of each kind that apply, and the
+    country's stance on the platform's label alone."""
+    __slots__ = ("by_kind", "stance", "fits", "anywhere", "marks")
+
+    def __init__(self, country: CountryPolicy, platform: PlatformPolicy | None, post: Post):
+        self.by_kind: dict[str, tuple[Any, ...]] = {
+            kind: country.applicable(kind, post.platform, post.format) for kind in country.rules_by_kind}
+        self.stance: str = platform.label_alone(country.code) if platform else "unknown"
+        labels = country.spec.labels
+        self.fits = bool(labels.by_connection)
+        self.anywhere = labels.any_post_language
+        self.marks = labels.marks
+
+    def rules(self, kind: str) -> tuple[Any, ...]:
+        return self.by_kind.get(kind, ())
+
+
+def _plan(ctx: PostContext, country: CountryPolicy) -> CountryPlan:
+    post = ctx.post
+    key = ("plan", post.platform, post.format)
+    plan = country.memo.get(key)
+    if plan is None:
+        plan = country.memo[key] = CountryPlan(country, ctx.platform, post)
+    return plan
+
+
 def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples: str) -> CountryOutcome:
     post, signals = ctx.post, ctx.signals
     lang = ctx.language.code
+    plan = _plan(ctx, country)
     statuses: dict[int, str] = {}
     ad_hits: list[tuple[LabelHit, str]] = []
     special: list[LabelHit] = []
-    fits = bool(country.spec.labels.by_connection)
+    fits = plan.fits
     in_comments: list[LabelHit] = []
     for hit in signals.labels:
         if hit.label_class in SPECIAL_LABEL_CLASSES:
             special.append(hit)
-            marks = country.spec.labels.marks
+            marks = plan.marks
             mark = next((marks[r.entry_id] for r in hit.entries if r.entry_id in marks), None) if marks else None
             if mark is not None:
                 # a special mark that also says "advertising" (NO's retouch mark contains «REKLAME»)
@@ -282,7 +337,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         kinds = ctx.known_kinds[id(hit)] if fits else frozenset()
         # when the words are a label in the audience's own language, judge them as that
         own = _own_refs(hit, country)
-        anywhere = country.spec.labels.any_post_language
+        anywhere = plan.anywhere
         for r in own:
             # a language the label may be in whatever the post's language: judged as if it matched
             post_lang = r.language if r.language in anywhere else lang
@@ -303,8 +358,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
 
     findings: list[Finding] = []
     strength = ctx.connection.strength
-    platform, fmt = post.platform, post.format
-    rules = lambda kind: country.applicable(kind, platform, fmt)  # noqa: E731
+    rules = plan.rules
     cache: dict[str, Any] | None = None
 
     def values() -> dict[str, Any]:
@@ -338,7 +392,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
     findings.extend(restricted)
 
     accepted = [h for h, s in ad_hits if s == "accepted"]
-    stance = ctx.platform.label_alone(country.code) if ctx.platform else "unknown"
+    stance = plan.stance
     platform_ok = post.platform_label is True and stance == "accepted"
     fix_label: str | None = None
 

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from auditor.rulesets.schema import LinksFile, LinkPattern
-from auditor.types import fast_init
 
 # http(s)://..., www...., or a bare host with a path (amzn.to/3xYz, rstyle.me/abc)
 URL_RE = re.compile(
@@ -31,17 +29,20 @@ def _first_chunk_with_url(text: str) -> int:
     return max(text.rfind(" ", 0, first), text.rfind("\n", 0, first), text.rfind("\t", 0, first)) + 1
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
 class LinkHit:
-    start: int
-    end: int
-    url: str
-    pattern_id: str
-    name: str
-    kind: str        # affiliate | tracking_link | discount_code
-    strength: str
-    source: str
+    """A link found in a text, and what it is (a plain class: see signals.LabelHit)."""
+    __slots__ = ("start", "end", "url", "pattern_id", "name", "kind", "strength", "source")
+
+    def __init__(self, start: int, end: int, url: str, pattern_id: str, name: str, kind: str, strength: str,
+                 source: str) -> None:
+        self.start = start
+        self.end = end
+        self.url = url
+        self.pattern_id = pattern_id
+        self.name = name
+        self.kind = kind            # affiliate | tracking_link | discount_code
+        self.strength = strength
+        self.source = source
 
 
 class LinkClassifier:

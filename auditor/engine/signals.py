@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 
 from auditor.engine.links import LinkClassifier
 from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline, TokenDoc
@@ -104,33 +103,42 @@ def _handle_naming(brand: str, mentions: list[str]) -> str | None:
     return None
 
 
-@dataclass(slots=True)
+# The engine's own records are plain classes, not dataclasses: compiled (setup.py), a class with its
+# own __init__ is built in a few dozen nanoseconds, a dataclass in several hundred.
 class LabelHit:
-    evidence: Evidence
-    label_class: str
-    entries: tuple[EntryRef, ...]
-    field: str
-    start: int
-    end: int
-    hashtag: bool
-    token_start: int
-    token_end: int
+    __slots__ = ("evidence", "label_class", "entries", "field", "start", "end", "hashtag", "token_start",
+                 "token_end")
+
+    def __init__(self, evidence: Evidence, label_class: str, entries: tuple[EntryRef, ...], field: str,
+                 start: int, end: int, hashtag: bool, token_start: int, token_end: int) -> None:
+        self.evidence = evidence
+        self.label_class = label_class
+        self.entries = entries
+        self.field = field
+        self.start = start
+        self.end = end
+        self.hashtag = hashtag
+        self.token_start = token_start
+        self.token_end = token_end
 
 
-@dataclass(slots=True)
 class FieldSignals:
-    name: str
-    text: str
-    doc: TokenDoc | None     # None when nothing could match (the text was not tokenized)
-    labels: list[LabelHit] = field(default_factory=list)
-    _clusters: list | None = None
+    __slots__ = ("name", "text", "doc", "labels", "_clusters")
+
+    def __init__(self, name: str, text: str, doc: TokenDoc | None) -> None:
+        self.name = name
+        self.text = text
+        self.doc = doc     # None when nothing could match (the text was not tokenized)
+        self.labels: list[LabelHit] = []
+        self._clusters: list[tuple[int, int, list[int], bool]] | None = None
 
     def hashtag_clusters(self, min_size: int) -> list[tuple[int, int, list[int], bool]]:
         """Runs of hashtags: (first char, last char, start offsets of the hashtags, ends the text).
 
         Emoji, punctuation and @mentions between hashtags do not break a run; a word does.
         """
-        if self._clusters is None:
+        clusters = self._clusters
+        if clusters is None:
             clusters = []
             text = self.text
             for run in HASHTAG_RUN_RE.finditer(text):
@@ -140,19 +148,23 @@ class FieldSignals:
                 trailing = not WORD_CHAR_RE.search(text, end) or not WORD_CHAR_RE.search(TAGS_RE.sub("", text[end:]))
                 clusters.append((first, end, starts, trailing))
             self._clusters = clusters
-        return [c for c in self._clusters if len(c[2]) >= min_size]
+        return [c for c in clusters if len(c[2]) >= min_size]
 
 
-@dataclass(slots=True)
 class PostSignals:
-    fields: dict[str, FieldSignals]
-    labels: list[LabelHit]
-    connection: list[Evidence]
-    lowers: list[str]            # lower-case tokens of the caption (language detection)
-    mentions: list[str]
-    brand_named: bool
-    # labels found only in the creator's first comment: not a disclosure (behind a click), judged apart
-    comment_labels: list[LabelHit] | tuple = ()
+    __slots__ = ("fields", "labels", "connection", "lowers", "mentions", "brand_named", "comment_labels")
+
+    def __init__(self, fields: dict[str, FieldSignals], labels: list[LabelHit], connection: list[Evidence],
+                 lowers: list[str], mentions: list[str], brand_named: bool,
+                 comment_labels: list[LabelHit] | None = None) -> None:
+        self.fields = fields
+        self.labels = labels
+        self.connection = connection
+        self.lowers = lowers          # lower-case tokens of the caption (language detection)
+        self.mentions = mentions
+        self.brand_named = brand_named
+        # labels found only in the creator's first comment: not a disclosure (behind a click), judged apart
+        self.comment_labels: list[LabelHit] = comment_labels if comment_labels is not None else []
 
 
 def _label_shaped(text: str, start: int, end: int) -> bool:
@@ -417,9 +429,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         connection = [e for e in connection if e.kind not in NEEDS_BRAND_KINDS]
     if len(connection) > 1:
         connection = _distinct(connection)
-    if comment_labels:
-        return PostSignals(fields, labels, connection, lowers, mentions, brand_named, comment_labels)
-    return PostSignals(fields, labels, connection, lowers, mentions, brand_named)
+    return PostSignals(fields, labels, connection, lowers, mentions, brand_named, comment_labels)
 
 
 FIRST_COMMENT = "first_comment"

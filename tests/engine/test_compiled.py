@@ -9,19 +9,21 @@ import os
 import subprocess
 import sys
 
+import auditor
 import auditor.engine
+from auditor import types
 from auditor.engine import nlp
 from auditor.engine.nlp import Pipelines
 
-PROBE = ("import json, auditor.engine as e, auditor.engine.nlp as n; "
-         "print(json.dumps([e.COMPILED, e.BUILD, n.__file__]))")
+PROBE = ("import json, auditor.engine as e, auditor.engine.nlp as n, auditor.types as t; "
+         "print(json.dumps([e.COMPILED, e.BUILD, n.__file__, t.__file__]))")
 
 
-def _probe(**env: str) -> tuple[bool, str, str]:
+def _probe(**env: str) -> tuple[bool, str, str, str]:
     out = subprocess.run([sys.executable, "-c", PROBE], env={**os.environ, **env}, capture_output=True,
                          text=True, check=True, timeout=120)
-    compiled, build, path = json.loads(out.stdout)
-    return compiled, build, path
+    compiled, build, path, types_path = json.loads(out.stdout)
+    return compiled, build, path, types_path
 
 
 def _attributes(obj) -> set[str]:
@@ -31,24 +33,26 @@ def _attributes(obj) -> set[str]:
 
 def test_compiled_flag_says_where_the_engine_modules_come_from():
     assert auditor.engine.COMPILED == (not nlp.__file__.endswith(".py"))
+    assert auditor.engine.COMPILED == (not types.__file__.endswith(".py"))
     assert auditor.engine.BUILD.startswith("compiled" if auditor.engine.COMPILED else "pure Python")
 
 
 def test_pure_python_variable_loads_the_sources():
-    compiled, build, path = _probe(AUDITOR_PURE_PYTHON="1")
+    compiled, build, path, types_path = _probe(AUDITOR_PURE_PYTHON="1")
     assert not compiled and build.startswith("pure Python") and path.endswith("nlp.py")
+    assert types_path.endswith("types.py")
 
 
 def test_compiled_modules_match_their_sources():
     """A compiled build records the sha256 of the sources it was made from; the engine uses the
     extensions only while they still match (else it warns and loads the .py files)."""
-    manifest = os.path.join(os.path.dirname(auditor.engine.__file__), "_compiled.json")
+    manifest = os.path.join(os.path.dirname(auditor.__file__), "_compiled.json")
     if not auditor.engine.COMPILED:
         return
     with open(manifest, encoding="utf-8") as fh:
         assert json.load(fh)["compiled"] is True
-    compiled, _, path = _probe()
-    assert compiled and not path.endswith(".py")
+    compiled, _, path, types_path = _probe()
+    assert compiled and not path.endswith(".py") and not types_path.endswith(".py")
 
 
 def test_a_pipeline_for_another_language_shares_every_attribute(rules):
@@ -68,7 +72,24 @@ def test_hot_modules_type_check_so_the_build_can_compile_them():
     pytest = __import__("pytest")
     pytest.importorskip("mypy")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    modules = [os.path.join("auditor", "engine", f"{m}.py") for m in auditor.engine.HOT_MODULES]
+    modules = [os.path.join("auditor", *source.split("/")) for source in auditor.engine.HOT_MODULES.values()]
     out = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--follow-imports=silent",
                           "--no-incremental", *modules], cwd=root, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_value_classes_compare_hash_and_print_as_values():
+    a = types.Span("text", 0, 3, "#ad")
+    assert a == types.Span("text", 0, 3, "#ad") and a != types.Span("text", 1, 3, "#ad")
+    assert hash(a) == hash(types.Span("text", 0, 3, "#ad")) and len({a, types.Span("text", 0, 3, "#ad")}) == 1
+    assert a != types.Reference("text", "#ad") and a != ("text", 0, 3, "#ad")
+    assert repr(a) == "Span(field='text', start=0, end=3, text='#ad')"
+
+
+def test_compiled_value_classes_are_read_only():
+    span = types.Span("text", 0, 3, "#ad")
+    if not auditor.engine.COMPILED:
+        return   # pure Python: Final is checked by mypy only
+    pytest = __import__("pytest")
+    with pytest.raises(AttributeError):
+        span.start = 5   # type: ignore[misc]
