@@ -685,7 +685,7 @@ def hashtag_index(ctx: PostContext, hit: LabelHit) -> int:
     return len(HASHTAG_RE.findall(text, 0, hit.start))
 
 
-HASHTAG_RE = re.compile(r"(?<![\w#])#\w+")
+HASHTAG_RE = re.compile(r"#(?<![\w#]#)\w+")
 
 
 def _stories(ctx, country, rules, refs, values_fn, accepted, platform_ok) -> list[Finding]:

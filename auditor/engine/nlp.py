@@ -65,10 +65,15 @@ NOT_DISCOUNT_CODES = frozenset({"blik", "pin", "puk", "qr", "sms", "html", "css"
 # each pipeline holds them all (64 took the engine with 27 vocabularies from ~350 MB to ~480 MB;
 # matching was no slower at 8, the other words are checked around each hit anyway)
 MAX_ANCHOR_PHRASES = 8
-HASHTAG_WORD_RE = re.compile(r"(?<![\w#])#(\w+)")
+HASHTAG_WORD_RE = re.compile(r"#(?<![\w#]#)(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
 MAX_KNOWN_PIECES = 50_000
 KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
+# a phrase of the matcher: (index of its key word, length, its words, entries, anchored patterns)
+Phrase = tuple[int, int, list[str], tuple, tuple]
+# the phrases of one key word: the one-word phrase (if any); by the word after the key, those that go
+# on past it; by the word before, those that end with it (None: there are none)
+KeyedPhrases = tuple[tuple[Phrase, ...], dict[str, tuple[Phrase, ...]] | None, dict[str, tuple[Phrase, ...]] | None]
 _by_start_and_length = itemgetter(0, 1)
 
 
@@ -344,7 +349,7 @@ class Pipeline:
         self.suffix_probe: re.Pattern[str]   # set by _build
         # the PhraseMatcher as a dict, each phrase under its rarest word ("code" in "use my code"):
         # key word -> (its index in the phrase, length, the words, keys in the PhraseMatcher's order)
-        self.by_key: dict[str, tuple[tuple[int, int, list[str], tuple, tuple], ...]] = {}
+        self.by_key: dict[str, KeyedPhrases] = {}
         self._build(rules)
         self.key_words = frozenset(self.by_key)
         # what scan tokenizes with: docs from the piece cache
@@ -461,8 +466,29 @@ class Pipeline:
             phrase = one(("phrase", at, id(shared_words), id(refs), id(anchored)),
                          (at, len(words), shared_words, refs, anchored))
             by_key.setdefault(shared_words[at], []).append(phrase)
-        self.by_key = {word: ids("found", found) for word, found in by_key.items()}
+        self.by_key = {word: self._keyed(found) for word, found in by_key.items()}
         self.phrases = None
+
+    def _keyed(self, found: list) -> KeyedPhrases:
+        """The phrases of one key word, split by the word next to it: a common key ("code", "#ad") has
+        dozens of phrases, and a text holding it matches one or two; looking up its neighbour picks
+        those out without trying the others."""
+        one, ids = self.interner.one, self.interner.ids
+        after: dict[str, list] = {}    # the word after the key -> phrases going on past the key
+        before: dict[str, list] = {}   # the word before the key -> phrases ending with the key
+        for phrase in found:
+            at, length, words = phrase[0], phrase[1], phrase[2]
+            if length > 1:
+                if at + 1 < length:
+                    after.setdefault(words[at + 1], []).append(phrase)
+                else:
+                    before.setdefault(words[at - 1], []).append(phrase)
+        single = ids("found", [phrase for phrase in found if phrase[1] == 1])
+        shared_after = {word: ids("found", phrases) for word, phrases in after.items()}
+        shared_before = {word: ids("found", phrases) for word, phrases in before.items()}
+        key = ("keyed", id(single), tuple(sorted((w, id(p)) for w, p in shared_after.items())),
+               tuple(sorted((w, id(p)) for w, p in shared_before.items())))
+        return one(key, (single, shared_after or None, shared_before or None))
 
     def _phrase_matches(self, lowers: list[str]) -> list[tuple[int, int, tuple, tuple]]:
         """(start, end, entries, anchored patterns) of every phrase in the tokens, in the
@@ -475,11 +501,21 @@ class Pipeline:
         found = []
         # the places of key words, picked out in C (no Python loop over every token)
         for j in compress(count(), map(present.__contains__, lowers)):
-            for offset, length, words, refs, anchored in by_key[lowers[j]]:
-                start = j - offset
-                end = start + length
-                if start >= 0 and end <= n and (length == 1 or lowers[start:end] == words):
-                    found.append((start, end, refs, anchored))
+            single, after, before = by_key[lowers[j]]
+            for _, _, _, refs, anchored in single:
+                found.append((j, j + 1, refs, anchored))
+            if after is not None and j + 1 < n:
+                for offset, length, words, refs, anchored in after.get(lowers[j + 1], ()):
+                    start = j - offset
+                    end = start + length
+                    if start >= 0 and end <= n and lowers[start:end] == words:
+                        found.append((start, end, refs, anchored))
+            if before is not None and j > 0:
+                for offset, length, words, refs, anchored in before.get(lowers[j - 1], ()):
+                    start = j - offset
+                    end = start + length
+                    if start >= 0 and lowers[start:end] == words:
+                        found.append((start, end, refs, anchored))
         if len(found) > 1:
             found.sort(key=_by_start_and_length)
         return found

@@ -27,9 +27,11 @@ OPENERS = frozenset("[({|-–—•·*/<«【:.!?,;")
 CLOSERS = frozenset("])}|:-–—•·*/>»】.!,")
 EMPTY: frozenset[str] = frozenset()
 BRAND_TOKEN = re.compile(r"^[@#][\w.]*\w$")
-MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]*[A-Za-z0-9_]")
+# the "@" or "#" first, its lookbehind after: the regex engine then skips from one "@" to the next,
+# where a leading lookbehind is tried at every position (4x slower on a caption)
+MENTION_RE = re.compile(r"@(?<![\w@]@)[A-Za-z0-9_.]*[A-Za-z0-9_]")
 # a run of hashtags, with emoji, punctuation and @mentions allowed between them
-HASHTAG_RUN_RE = re.compile(r"(?<![\w#])#\w+(?:(?:[^\w#@]|@[\w.]+)*#\w+)*")
+HASHTAG_RUN_RE = re.compile(r"#(?<![\w#]#)\w+(?:(?:[^\w#@]|@[\w.]+)*#\w+)*")
 HASHTAG_TOKEN_RE = re.compile(r"#\w+")
 TAGS_RE = re.compile(r"[#@][\w.]+")
 WORD_CHAR_RE = re.compile(r"\w")
