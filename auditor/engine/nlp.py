@@ -69,11 +69,12 @@ HASHTAG_WORD_RE = re.compile(r"#(?<![\w#]#)(\w+)")
 # the tokenized pieces kept per pipeline; past this many, they are forgotten and learnt again
 MAX_KNOWN_PIECES = 50_000
 KEY, TAG = 1, 2   # a text has a phrase match; a text has a hashtag ending in a suffix
-# a phrase of the matcher: (index of its key word, length, its words, entries, anchored patterns)
-Phrase = tuple[int, int, list[str], tuple, tuple]
-# the phrases of one key word: the one-word phrase (if any); by the word after the key, those that go
-# on past it; by the word before, those that end with it (None: there are none)
-KeyedPhrases = tuple[tuple[Phrase, ...], dict[str, tuple[Phrase, ...]] | None, dict[str, tuple[Phrase, ...]] | None]
+# the phrases of one key word, each (index of the key word, length, its words, entries, anchored
+# patterns): the one-word phrase (if any); by the word after the key, those that go on past it; by the
+# word before, those that end with it (None: there are none). Typed as a tuple of any length: mypyc
+# keeps a fixed-length tuple unboxed and boxes a new copy wherever it is stored, which would undo the
+# Interner's sharing.
+KeyedPhrases = tuple[Any, ...]
 _by_start_and_length = itemgetter(0, 1)
 
 
