@@ -143,7 +143,7 @@ def _applies(rule, post: Post) -> bool:
 def _finding(rule, country: CountryPolicy | None, references, values: dict[str, Any],
              evidence: list[Span] | tuple[Span, ...] = (), severity: str | None = None,
              fix_label: str | None = None) -> Finding:
-    fields = _Blank(values)
+    fields = values if type(values) is _Blank else _Blank(values)
     return Finding(
         rule_id=rule.id, country=country.code if country else None,
         severity=severity or rule.severity,
@@ -505,7 +505,7 @@ def _template_values(ctx: PostContext, country: CountryPolicy, lang: str, accept
     template, plain, rest = base
     brand = ctx.brand
     label = template if plain else template.format_map(_Blank(brand=brand))
-    return {"label": label, "brand": brand, **rest}
+    return _Blank({"label": label, "brand": brand, **rest})
 
 
 IN_COMMENTS = "in_comments"
@@ -865,12 +865,16 @@ def evaluate_platform(ctx: PostContext) -> list[Finding]:
     if platform is None:
         return []
     post = ctx.post
+    key = ("rules", post.platform, post.format)
+    rules = platform.memo.get(key)
+    if rules is None:
+        rules = platform.memo[key] = tuple(rule for rule in platform.spec.rules if _applies(rule, post))
+    if not rules:
+        return []
     values = {"platform": platform.name, "native_label": platform.spec.native_label or "",
               "brand": ctx.brand}
     out = []
-    for rule in platform.spec.rules:
-        if not _applies(rule, post):
-            continue
+    for rule in rules:
         if rule.kind == "platform_tool":
             if ctx.connection.strength == "strong" and post.platform_label is False:
                 out.append(_finding(rule, None, platform.references, values))

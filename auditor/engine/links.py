@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from auditor.rulesets.schema import LinksFile, LinkPattern
@@ -45,6 +46,21 @@ class LinkHit:
         self.source = source
 
 
+class LazyNames:
+    """Names worked out on first use (a brand's folded spellings: most links never need them)."""
+    __slots__ = ("_make", "_names")
+
+    def __init__(self, make: Callable[[], tuple[str, ...]]) -> None:
+        self._make = make
+        self._names: tuple[str, ...] | None = None
+
+    def get(self) -> tuple[str, ...]:
+        names = self._names
+        if names is None:
+            names = self._names = self._make()
+        return names
+
+
 class LinkClassifier:
     """Host-indexed patterns: exact hosts, parent-domain wildcards (*.x.com) and any-TLD names (amazon.*)."""
 
@@ -78,7 +94,7 @@ class LinkClassifier:
                 found.extend(self.any_tld[label])
         return found
 
-    def find(self, text: str, brands: tuple[str, ...] = ()) -> list[LinkHit]:
+    def find(self, text: str, brands: tuple[str, ...] | LazyNames = ()) -> list[LinkHit]:
         """Affiliate and tracking links in a text; with `brands` (folded names: fold_name), also links
         to a brand's own site."""
         if "/" not in text and "www" not in text:   # every URL_RE match has one of these
@@ -91,7 +107,7 @@ class LinkClassifier:
                 hits.append(hit)
         return hits
 
-    def classify(self, url: str, start: int = 0, brands: tuple[str, ...] = ()) -> LinkHit | None:
+    def classify(self, url: str, start: int = 0, brands: tuple[str, ...] | LazyNames = ()) -> LinkHit | None:
         raw = url if "://" in url else "http://" + url
         try:
             parts = urlsplit(raw)
@@ -119,7 +135,8 @@ class LinkClassifier:
             if key in self.affiliate_params:
                 return LinkHit(start, end, url, "tracking." + key, self.affiliate_params[key],
                                "affiliate", "strong", "a parameter only affiliate software sets")
-        if brands and _names_brand(host, brands):
+        names = brands.get() if isinstance(brands, LazyNames) else brands
+        if names and _names_brand(host, names):
             referral = self.referral_params.intersection(params)
             if referral:
                 key = min(referral)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from auditor.engine.links import LinkClassifier
+from auditor.engine.links import LazyNames, LinkClassifier
 from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline, TokenDoc
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
@@ -365,11 +365,12 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     if post.transcript:
         texts.append(("transcript", post.transcript))
     labels: list[LabelHit] = []
+    all_text = texts[0][1] if len(texts) == 1 else "\n".join(t for _, t in texts)
     # a brand is named by the brand field or by an @mention (of the post or its first comment)
-    brand_cues = bool(brand) or any("@" in text for _, text in texts) \
-        or bool(post.first_comment) and "@" in post.first_comment
-    # a link to the brand's own site is a cue; only posts with a link spend time on the brand's spellings
-    sites = site_names(brand, texts) if post.links or any("/" in t or "www" in t for _, t in texts) else ()
+    brand_cues = bool(brand) or "@" in all_text or bool(post.first_comment) and "@" in post.first_comment
+    # a link to the brand's own site is a cue: the brand's spellings are worked out only for a link that
+    # no network or tracking pattern explains
+    sites = LazyNames(lambda: site_names(brand, texts))
     for name, text in texts:
         fs = analyze_field(name, text, pipe, negations, brand_lower, connection, articles, pipe.lang_code,
                            brand_cues)
@@ -394,7 +395,6 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         comment_labels, comment_mentions = _first_comment(post.first_comment, pipe, links, negations, brand_lower,
                                                           connection, articles)
     lowers = post.text.lower().split() if post.text else []   # stop words rarely carry punctuation
-    all_text = "\n".join(t for _, t in texts)
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)
     if brand:

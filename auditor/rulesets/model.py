@@ -94,6 +94,8 @@ class CountryPolicy:
 class PlatformPolicy:
     spec: PlatformFile
     references: dict[str, tuple[Reference, ...]]
+    # memo of derived answers (the rules that apply to a format); filled by use, never changes meaning
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
