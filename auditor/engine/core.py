@@ -108,7 +108,7 @@ class Engine:
         known = tuple(r for r in post.relationship if r != "none") if post.relationship else ()
         detected = tuple(signals.connection)
         strength = self._strength(known, detected, post.relationship, post.platform_label)
-        if set(known) == {"family"} and self._family_without_trader(post, signals, detected):
+        if known and all(k == "family" for k in known) and self._family_without_trader(post, signals, detected):
             strength = "none"
         connection = Connection(strength, known, detected)
 

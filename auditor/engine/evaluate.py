@@ -369,7 +369,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         return cache
 
     refs = country.references
-    for rule in rules("special_label"):
+    for rule in rules("special_label") if post.retouched or post.ai_generated else ():
         flag = post.retouched if rule.when == "retouched" else post.ai_generated
         if flag and (strength != "none" or not rule.commercial_only):
             placed = [h for h in special if h.label_class in rule.labels]
