@@ -155,4 +155,3 @@ class Engine:
             disclosures=disclosures, findings=tuple(findings), ruleset_version=rules.version,
             platform_label=post.platform_label, suggested_caption=suggested,
         )
-
