@@ -276,7 +276,7 @@ def _would_count(ctx: PostContext, country: CountryPolicy, hit: LabelHit, lang: 
     kinds = ctx.known_kinds[0] if fits else frozenset()
     own = _own_refs(hit, country)
     anywhere = country.spec.labels.any_post_language
-    return any(country.label_status(r.entry_id, r.entry.label_class, r.language,
+    return any(country.label_status(r.entry_id, r.label_class, r.language,
                                     r.language if r.language in anywhere else lang, kinds) != "rejected"
                for r in own)
 
@@ -341,7 +341,7 @@ def evaluate_country(ctx: PostContext, country: CountryPolicy, accepted_examples
         for r in own:
             # a language the label may be in whatever the post's language: judged as if it matched
             post_lang = r.language if r.language in anywhere else lang
-            s = country.label_status(r.entry_id, r.entry.label_class, r.language, post_lang, kinds)
+            s = country.label_status(r.entry_id, r.label_class, r.language, post_lang, kinds)
             if RANK[s] > RANK[best]:
                 best = s
         statuses[id(hit)] = best

@@ -38,12 +38,19 @@ def stop_words(lang: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
+def stop_words_of(languages: tuple[str, ...]) -> frozenset[str]:
+    """The stop words of any of these languages (one set, shared by every pipeline)."""
+    return frozenset().union(*(stop_words(lang) for lang in languages))
+
+
+@lru_cache(maxsize=None)
 def _stop_sets(candidates: tuple[str, ...]) -> tuple[frozenset[str], ...]:
     return tuple(stop_words(lang) for lang in candidates)
 
 
 def by_stop_words(lowers: list[str], candidates: tuple[str, ...]) -> tuple[str | None, float, bool]:
-    """Best candidate, its share of the hits, and whether it clearly won."""
+    """Best candidate, its share of the hits, and whether it clearly won. `lowers`: the post's
+    lower-case words (or only those that are a stop word of some language: the same answer)."""
     # the stop words found, as a set: distinct words, so a repeated "the" says no more than one
     # (taken from the list directly: no set of the post's words is built first)
     if len(candidates) == 1:

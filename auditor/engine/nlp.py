@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from bisect import bisect_right
-from itertools import accumulate, chain, compress, count, islice, repeat
+from itertools import accumulate, chain, compress, count, repeat
 from functools import reduce
 from operator import add, attrgetter, itemgetter, or_
 from typing import Any, Iterable
@@ -28,7 +27,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-from auditor.engine.language import stop_words
+from auditor.engine.language import stop_words, stop_words_of
 
 from auditor.rulesets.model import RuleSet
 
@@ -153,7 +152,7 @@ class Token:
 
 class TokenDoc:
     """The tokens spaCy's tokenizer would make of a text, as plain lists (no spaCy Doc)."""
-    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "_ends", "matches")
+    __slots__ = ("text", "lowers", "_pieces", "_entries", "_lexes", "_idx", "_ends", "_starts", "matches")
 
     def __init__(self, text: str, lowers: list[str], pieces=None, entries=None, lexes=None, idx=None):
         self.text = text
@@ -161,6 +160,7 @@ class TokenDoc:
         self._pieces, self._entries = pieces, entries
         self._lexes, self._idx = lexes, idx   # per token: its Lex, and where it starts in the text
         self._ends: list[int] | None = None   # per piece: how many tokens up to its end
+        self._starts: list[int] | None = None   # per piece: where it starts in the text
         self.matches: list | None = None
 
     def __len__(self) -> int:
@@ -186,7 +186,10 @@ class TokenDoc:
         return k, self._entries[k][1][i - ends[k - 1] if k else i]
 
     def _piece_start(self, k: int) -> int:
-        return sum(map(len, islice(self._pieces, k))) + k   # pieces are split on " "
+        starts = self._starts
+        if starts is None:   # pieces are split on " "
+            starts = self._starts = list(accumulate(map(add, map(len, self._pieces), repeat(1)), initial=0))
+        return starts[k]
 
     def lex(self, i: int) -> Lex:
         if self._lexes is not None:
@@ -236,12 +239,14 @@ class CachedTokenizer:
     to a newline, special cases spanning a space such as Spanish "EE. UU.") go to spaCy whole.
     """
 
-    def __init__(self, nlp, suffixes: tuple[str, ...], key_words: frozenset[str]):
+    def __init__(self, nlp, suffixes: tuple[str, ...], key_words: frozenset[str],
+                 stop_words: frozenset[str] = frozenset()):
         self.spacy = nlp
         self.suffixes = suffixes
         self.key_words = key_words
+        self.stop_words = stop_words   # of every language a post may be detected in
         # piece -> (lower forms, Lex of each token, KEY | TAG: it holds a phrase's key word, a hashtag
-        # ending in a suffix); None: see above
+        # ending in a suffix, its whitespace-separated lower-case words that are stop words); None: see above
         self.pieces: dict[str, tuple | None] = {}
         self.spanning: tuple[str, ...] = tuple(sorted({case.split()[0] for case in nlp.tokenizer.rules
                                       if not case.isspace() and any(c.isspace() for c in case)}))
@@ -254,10 +259,17 @@ class CachedTokenizer:
         flags = KEY if self.key_words.intersection(lowers) else 0
         if "#" in piece and any(m.group(1).lower().endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(piece)):
             flags |= TAG
-        return lowers, lexes, flags
+        return lowers, lexes, flags, self._stops(piece)
 
-    def tokenize(self, text: str) -> tuple[TokenDoc | None, int]:
-        """The doc and KEY | TAG: what its pieces hold (0: nothing can match, and no doc is made)."""
+    def _stops(self, text: str) -> tuple[str, ...]:
+        """The text's stop words, as language detection counts them: its lower-case words split at
+        whitespace, those that are a stop word of some language (the rest can never count)."""
+        stop_words = self.stop_words
+        return tuple(w for w in text.lower().split() if w in stop_words)
+
+    def tokenize(self, text: str) -> tuple[TokenDoc | None, int, list[str]]:
+        """The doc, KEY | TAG: what its pieces hold (0: nothing can match, and no doc is made), and the
+        text's stop words (`_stops`), gathered from its pieces: no lower-casing and splitting per post."""
         if self.spanning and any(s in text for s in self.spanning):
             return self._whole(text)
         pieces = text.split(" ")
@@ -274,33 +286,52 @@ class CachedTokenizer:
             entries = list(map(known.get, pieces))
         if None in entries:
             return self._whole(text)
+        # text.lower().split() is the concatenation of each piece's: " " is whitespace, and lower()
+        # maps characters alone (the Greek final sigma looks no further than the word)
+        stops = list(chain.from_iterable(map(itemgetter(3), entries)))
         flags = reduce(or_, map(itemgetter(2), entries))
         if not flags:
-            return None, 0
+            return None, 0, stops
         lowers = list(chain.from_iterable(map(itemgetter(0), entries)))
-        return TokenDoc(text, lowers, pieces, entries), flags
+        return TokenDoc(text, lowers, pieces, entries), flags, stops
 
-    def _whole(self, text: str) -> tuple[TokenDoc, int]:
+    def _whole(self, text: str) -> tuple[TokenDoc, int, list[str]]:
         lexes = [Lex(t) for t in self.spacy.make_doc(text)]
         doc = TokenDoc(text, [lex.lower_ for lex in lexes], lexes=lexes, idx=[lex.rel for lex in lexes])
-        return doc, KEY | (TAG if "#" in text else 0)
+        return doc, KEY | (TAG if "#" in text else 0), list(self._stops(text))
 
 
 
-@dataclass(frozen=True, slots=True)
 class EntryRef:
-    """What a match key stands for."""
-    group: str        # "label" | "connection" | "code"
-    language: str
-    entry: Any        # LabelEntry | ConnectionEntry | None (codes)
-    entry_id: str     # "<lang>.<id>"
-    hashtag: bool     # matched the "#term" form
+    """What a match key stands for.
+
+    The entry's fields the signals read per match are copied here: a compiled class reads its own
+    attributes natively, where each read of a pydantic model's field is a dictionary lookup."""
+    __slots__ = ("group", "language", "entry", "entry_id", "hashtag", "label_class", "context", "brand",
+                 "implies", "kind", "strength", "source")
+
+    def __init__(self, group: str, language: str, entry: Any, entry_id: str, hashtag: bool) -> None:
+        self.group = group          # "label" | "connection" | "code"
+        self.language = language
+        self.entry = entry          # LabelEntry | ConnectionEntry | None (codes)
+        self.entry_id = entry_id    # "<lang>.<id>"
+        self.hashtag = hashtag      # matched the "#term" form
+        label = group == "label"
+        connection = group == "connection"
+        self.label_class: str = entry.label_class if label else ""
+        self.context: str = entry.context if label else ""
+        self.brand: str = entry.brand if label else ""
+        self.implies: str = entry.implies if label else ""
+        self.kind: str = entry.kind if connection else ""
+        self.strength: str = entry.strength if connection else ""
+        self.source: str | None = entry.source if label or connection else None
 
 
 def _checks(variant: tuple, offset: int, anchor_length: int) -> tuple:
     """The predicates of a pattern left to check once its anchor phrase is found: (index, kind, arg)."""
-    return tuple((i, kind, arg) for i, (kind, arg) in enumerate(variant)
-                 if not offset <= i < offset + anchor_length)
+    checks = [(i, kind, arg) for i, (kind, arg) in enumerate(variant) if not offset <= i < offset + anchor_length]
+    # words first: they are read off the plain lower-case list; the others need the token's Lex
+    return tuple(sorted(checks, key=lambda check: check[1] != "lit"))
 
 
 class Interner:
@@ -354,7 +385,8 @@ class Pipeline:
         self._build(rules)
         self.key_words = frozenset(self.by_key)
         # what scan tokenizes with: docs from the piece cache
-        self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words)
+        languages = {*rules.vocabularies, *(lang for c in rules.countries.values() for lang in c.languages), "en"}
+        self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words, stop_words_of(tuple(sorted(languages))))
 
     def for_language(self, lang_code: str) -> "Pipeline":
         """This pipeline for posts of another language that tokenizes the same way: everything
@@ -584,15 +616,15 @@ class Pipeline:
     def _has_suffix(self, lowered: str) -> bool:
         return self.suffix_probe.search(lowered) is not None
 
-    def scan(self, text: str) -> TokenDoc | None:
+    def scan(self, text: str) -> tuple[TokenDoc | None, list[str]]:
         """The text's doc with its matches on it (doc.matches), or None when nothing matches (the
-        signals then skip the text)."""
-        doc, flags = self.nlp.tokenize(text)
+        signals then skip the text); and the text's stop words (language detection)."""
+        doc, flags, stops = self.nlp.tokenize(text)
         if not flags:
-            return None
+            return None, stops
         assert doc is not None   # a doc is made whenever flags are set
         doc.matches = self._find(doc, text, bool(flags & TAG))
-        return doc if doc.matches else None
+        return (doc if doc.matches else None), stops
 
     def _find(self, doc: TokenDoc, text: str, tagged: bool) -> list[tuple[EntryRef, int, int]]:
         out = []

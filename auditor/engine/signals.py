@@ -125,12 +125,13 @@ class LabelHit:
 
 
 class FieldSignals:
-    __slots__ = ("name", "text", "doc", "labels", "_clusters")
+    __slots__ = ("name", "text", "doc", "stops", "labels", "_clusters")
 
-    def __init__(self, name: str, text: str, doc: TokenDoc | None) -> None:
+    def __init__(self, name: str, text: str, doc: TokenDoc | None, stops: list[str]) -> None:
         self.name = name
         self.text = text
         self.doc = doc     # None when nothing could match (the text was not tokenized)
+        self.stops = stops   # its lower-case words that are stop words of some language
         self.labels: list[LabelHit] = []
         self._clusters: list[tuple[int, int, list[int], bool]] | None = None
 
@@ -162,7 +163,7 @@ class PostSignals:
         self.fields = fields
         self.labels = labels
         self.connection = connection
-        self.lowers = lowers          # lower-case tokens of the caption (language detection)
+        self.lowers = lowers          # the caption's lower-case stop words (language detection)
         self.mentions = mentions
         self.brand_named = brand_named
         # labels found only in the creator's first comment: not a disclosure (behind a click), judged apart
@@ -233,10 +234,10 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: Negations,
                   brand_cues: bool = True) -> FieldSignals:
     """`brand_cues` False: the post can name no brand, so the cues that count only next to one
     (NEEDS_BRAND_KINDS) would be dropped by analyze_post; they are not built."""
-    doc = pipe.scan(text)
+    doc, stops = pipe.scan(text)
     if doc is None:
-        return FieldSignals(name, text, None)
-    out = FieldSignals(name, text, doc)
+        return FieldSignals(name, text, None, stops)
+    out = FieldSignals(name, text, doc, stops)
     matches = doc.matches
     assert matches is not None   # scan returns a doc only with its matches
     by_span: dict[tuple[int, int], list[EntryRef]] = {}
@@ -246,35 +247,34 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: Negations,
     for ref, s, e in matches:
         group = ref.group
         if group == "label":
-            entry = ref.entry
-            cls = entry.label_class
-            if entry.context == "label" and not ref.hashtag and not _label_shaped(text, *doc.offsets(s, e)):
+            cls = ref.label_class
+            if ref.context == "label" and not ref.hashtag and not _label_shaped(text, *doc.offsets(s, e)):
                 continue
-            if entry.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc.lowers[s - 1] in articles \
+            if ref.context == "any" and not ref.hashtag and e - s == 1 and s > 0 and doc.lowers[s - 1] in articles \
                     and cls not in SPECIAL_LABEL_CLASSES \
                     and _brand_after(doc, e, brand_lower) is None:
                 continue   # "saw an ad on TV": a noun in a sentence, not a label
             # negation words of the label's language, the post's language and English ("hindi sponsored")
             if cls in NEGATABLE and _negated(doc, s, negations.get((ref.language, prefer), EMPTY)):
                 connection.append(Evidence(_span(name, text, doc, max(0, s - 2), e), "not_sponsored",
-                                           ref.entry_id, ref.language, "negative", entry.source))
+                                           ref.entry_id, ref.language, "negative", ref.source))
                 continue
-            if entry.brand == "required":
+            if ref.brand == "required":
                 past = _brand_after(doc, e, brand_lower)
                 if past is None:
                     continue
                 e = past
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
-            entry = ref.entry
-            if not brand_cues and entry.kind in NEEDS_BRAND_KINDS:
+            kind = ref.kind
+            if not brand_cues and kind in NEEDS_BRAND_KINDS:
                 continue
-            cue = (entry.kind, s, e, entry.strength)
+            cue = (kind, s, e, ref.strength)
             if cue in cues:
                 continue
             cues.add(cue)
-            connection.append(Evidence(_span(name, text, doc, s, e), entry.kind, ref.entry_id, ref.language,
-                                       entry.strength, entry.source))
+            connection.append(Evidence(_span(name, text, doc, s, e), kind, ref.entry_id, ref.language,
+                                       ref.strength, ref.source))
         else:  # a discount code after a code keyword
             lowers = doc.lowers   # plain strings: no Token objects built
             if s > 0 and lowers[s - 1] in NOT_CODE_BEFORE or lowers[e - 1] in NOT_DISCOUNT_CODES:
@@ -324,8 +324,8 @@ def _labels(name: str, text: str, doc, by_span: dict[tuple[int, int], list[Entry
             refs = sorted(refs, key=lambda r: (r.language != prefer, r.language != "en"))
         span = _span(name, text, doc, s, e)
         first = refs[0]
-        cls = first.entry.label_class
-        ev = Evidence(span, cls, first.entry_id, first.language, "label", first.entry.source)
+        cls = first.label_class
+        ev = Evidence(span, cls, first.entry_id, first.language, "label", first.source)
         labels.append(LabelHit(ev, cls, tuple(refs), name, span.start, span.end,
                                any(r.hashtag for r in refs), s, e))
     labels.sort(key=lambda h: h.start)
@@ -388,13 +388,14 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         kind = LABEL_CONNECTION.get(label.label_class)
         if kind:
             connection.append(Evidence(label.evidence.span, kind, label.evidence.entry, label.evidence.language,
-                                       label.entries[0].entry.implies, "declared by the label"))
+                                       label.entries[0].implies, "declared by the label"))
     comment_labels: list[LabelHit] = []
     comment_mentions: list[str] = []
     if post.first_comment:
         comment_labels, comment_mentions = _first_comment(post.first_comment, pipe, links, negations, brand_lower,
                                                           connection, articles)
-    lowers = post.text.lower().split() if post.text else []   # stop words rarely carry punctuation
+    # the caption's stop words, from its tokenization (they rarely carry punctuation: split at whitespace)
+    lowers = fields["text"].stops if post.text else []
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)
     if brand:
@@ -452,6 +453,6 @@ def _first_comment(text: str, pipe: Pipeline, links: LinkClassifier, negations: 
         kind = LABEL_CONNECTION.get(label.label_class)
         if kind:
             connection.append(Evidence(label.evidence.span, kind, label.evidence.entry, label.evidence.language,
-                                       label.entries[0].entry.implies, "declared by the label"))
+                                       label.entries[0].implies, "declared by the label"))
     mentions = MENTION_RE.findall(text) if "@" in text else []
     return fs.labels, mentions

@@ -43,7 +43,7 @@ def test_cached_tokens_equal_spacy_tokens(pipelines, rules, lang):
     assembled = 0
     for _ in range(2):   # the second pass reads every piece from the cache
         for text in texts:
-            doc, _flags = pipe.nlp.tokenize(text)   # None: nothing in it can match, no tokens needed
+            doc, _flags, _stops = pipe.nlp.tokenize(text)   # None: nothing in it can match, no tokens needed
             if doc is None:
                 continue
             assembled += doc._pieces is not None     # built from cached pieces, not by spaCy whole
