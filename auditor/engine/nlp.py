@@ -239,7 +239,7 @@ class CachedTokenizer:
     to a newline, special cases spanning a space such as Spanish "EE. UU.") go to spaCy whole.
     """
 
-    def __init__(self, nlp, suffixes: tuple[str, ...], key_words: frozenset[str],
+    def __init__(self, nlp, suffixes: tuple[str, ...], key_words: set[str],
                  stop_words: frozenset[str] = frozenset()):
         self.spacy = nlp
         self.suffixes = suffixes
@@ -343,6 +343,7 @@ class Interner:
 
     def __init__(self) -> None:
         self._kept: dict[tuple, object] = {}
+        self.key_words: set[str] = set()   # of every pipeline's phrases (see Pipeline.__init__)
 
     def one(self, key: tuple, value):
         """The value kept under this key, or this value, kept from now on."""
@@ -383,7 +384,11 @@ class Pipeline:
         # key word -> (its index in the phrase, length, the words, keys in the PhraseMatcher's order)
         self.by_key: dict[str, KeyedPhrases] = {}
         self._build(rules)
-        self.key_words = frozenset(self.by_key)
+        # one set of the key words of every pipeline, shared: a post's tokens are looked up in it, and
+        # one set stays in the CPU's cache where one per pipeline (~250 KB each) did not; a word that
+        # is a key only in another pipeline's tokenization is skipped in _phrase_matches
+        self.interner.key_words.update(self.by_key)
+        self.key_words = self.interner.key_words
         # what scan tokenizes with: docs from the piece cache
         languages = {*rules.vocabularies, *(lang for c in rules.countries.values() for lang in c.languages), "en"}
         self.nlp = CachedTokenizer(self.spacy, self.suffix_tuple, self.key_words, stop_words_of(tuple(sorted(languages))))
@@ -534,7 +539,10 @@ class Pipeline:
         found = []
         # the places of key words, picked out in C (no Python loop over every token)
         for j in compress(count(), map(present.__contains__, lowers)):
-            single, after, before = by_key[lowers[j]]
+            keyed = by_key.get(lowers[j])
+            if keyed is None:   # a key word of another pipeline only
+                continue
+            single, after, before = keyed
             for _, _, _, refs, anchored in single:
                 found.append((j, j + 1, refs, anchored))
             if after is not None and j + 1 < n:
