@@ -68,7 +68,7 @@ def test_a_pipeline_for_another_language_shares_every_attribute(rules):
 
 def test_hot_modules_type_check_so_the_build_can_compile_them():
     # a type error in these modules does not fail the install: the build silently falls back to pure
-    # Python (about 1.5x slower). This test makes it fail here instead.
+    # Python (about 1.8x slower). This test makes it fail here instead.
     pytest = __import__("pytest")
     pytest.importorskip("mypy")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
