@@ -223,6 +223,28 @@ def _brand_after(doc, end: int, brand_lower: str | None) -> int | None:
     return None
 
 
+def _brand_before(doc, start: int, brand_lower: str | None) -> int | None:
+    """Token index where a brand named right before a label starts ("@verdantgreens Partner", or the
+    post's brand in up to three words, spelt as handles fold it: "Verdant Greens Partner" for
+    @verdantgreens). The FTC accepts "[Brand] Partner", not the bare word (regulations.md s.1). The label
+    must be capitalised, as a title is ("@anna partner in crime" names no deal)."""
+    if start == 0 or not doc.lex(start).text[:1].isupper():
+        return None
+    before = doc.lex(start - 1).text
+    if before[:1] == "@" and BRAND_TOKEN.match(before):
+        return start - 1
+    if not brand_lower:
+        return None
+    brand = fold_name(brand_lower.lstrip("@#"))
+    if not brand:
+        return None
+    lowers = doc.lowers
+    for n in range(1, min(3, start) + 1):
+        if fold_name("".join(lowers[start - n:start])) == brand:
+            return start - n
+    return None
+
+
 def _span(name: str, text: str, doc, s: int, e: int) -> Span:
     a, b = doc.offsets(s, e)
     return Span(name, a, b, text[a:b])
@@ -264,6 +286,11 @@ def analyze_field(name: str, text: str, pipe: Pipeline, negations: Negations,
                 if past is None:
                     continue
                 e = past
+            elif ref.brand == "before":
+                first = _brand_before(doc, s, brand_lower)
+                if first is None:
+                    continue
+                s = first
             by_span.setdefault((s, e), []).append(ref)
         elif group == "connection":
             kind = ref.kind

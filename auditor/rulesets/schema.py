@@ -116,7 +116,9 @@ class LabelEntry(Strict):
     context: Literal["any", "label"] = "any"
     hashtags: bool = True           # also match "#term" (spaces removed)
     hashtag_suffix: bool = False    # terms end a longer hashtag: "partner" matches "#NikePartner"
-    brand: Literal["optional", "required"] = "optional"  # required: only counts with a brand after it
+    # required: only counts with a brand after it ("partnered with @x"); before: only with the brand
+    # right before it ("@x Partner", "Verdant Greens Partner")
+    brand: Literal["optional", "required", "before"] = "optional"
     implies: Literal["strong", "weak"] = "strong"         # connection strength the label reveals
     source: str | None = None
     note: str | None = None
