@@ -32,7 +32,6 @@ BRAND_TOKEN = re.compile(r"^[@#][\w.]*\w$")
 MENTION_RE = re.compile(r"@(?<![\w@]@)[A-Za-z0-9_.]*[A-Za-z0-9_]")
 # a run of hashtags, with emoji, punctuation and @mentions allowed between them
 HASHTAG_RUN_RE = re.compile(r"#(?<![\w#]#)\w+(?:(?:[^\w#@]|@[\w.]+)*#\w+)*")
-HASHTAG_TOKEN_RE = re.compile(r"#\w+")
 TAGS_RE = re.compile(r"[#@][\w.]+")
 WORD_CHAR_RE = re.compile(r"\w")
 WORD_RE = re.compile(r"\w+")
@@ -146,7 +145,12 @@ class FieldSignals:
             text = self.text
             for run in HASHTAG_RUN_RE.finditer(text):
                 first, end = run.span()
-                starts = [m.start() for m in HASHTAG_TOKEN_RE.finditer(text, first, end)]
+                # every "#" of a run starts one of its hashtags (the gaps between them hold none)
+                starts = []
+                at = first
+                while 0 <= at < end:
+                    starts.append(at)
+                    at = text.find("#", at + 1, end)
                 # trailing: nothing but tags, mentions, emoji and punctuation after it
                 trailing = not WORD_CHAR_RE.search(text, end) or not WORD_CHAR_RE.search(TAGS_RE.sub("", text[end:]))
                 clusters.append((first, end, starts, trailing))
