@@ -4,7 +4,7 @@ from __future__ import annotations
 from auditor.engine.evaluate import COMMENT_PLACEMENT, PostContext, evaluate_country, evaluate_platform, placement_of
 from auditor.engine.language import LangDetect, resolve
 from auditor.engine.links import LinkClassifier
-from auditor.engine.nlp import Pipelines
+from auditor.engine.nlp import Pipelines, lower
 from auditor.engine.signals import analyze_post
 from auditor.rulesets.model import RuleSet
 from auditor.rulesets.schema import TOPIC_KINDS
@@ -22,11 +22,11 @@ class Engine:
         self.pipelines = Pipelines(rules)
         self.links = LinkClassifier(rules.links)
         self.langdetect = LangDetect()
-        by_lang = {lang: frozenset(w.lower() for w in v.negations) for lang, v in rules.vocabularies.items()}
+        by_lang = {lang: frozenset(lower(w) for w in v.negations) for lang, v in rules.vocabularies.items()}
         english = by_lang.get("en", frozenset())
         # (label language, post language) -> the negation words that may turn that label around
         self.negations = {(a, b): by_lang[a] | by_lang[b] | english for a in by_lang for b in by_lang}
-        self.articles = frozenset(w.lower() for v in rules.vocabularies.values() for w in v.articles)
+        self.articles = frozenset(lower(w) for v in rules.vocabularies.values() for w in v.articles)
         self._accepted_examples = {code: self._examples(code) for code in rules.countries}
         # langdetect can only change a verdict where a label must match the post's language
         self._needs_language = {code: c.spec.labels.same_language_as_post for code, c in rules.countries.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.engine.nlp import EntryRef, strip_accents
+from auditor.engine.nlp import EntryRef, lower, strip_accents
 from auditor.engine.signals import (
     FIRST_COMMENT, TAGS_RE, WORD_CHAR_RE, LabelHit, PostSignals, brand_parts, fold_name,
 )
@@ -260,10 +260,10 @@ def _own_refs(hit: LabelHit, country: CountryPolicy) -> list[EntryRef] | tuple[E
     accents are optional ("#reclame" is Dutch; French writes "réclame")."""
     own = [r for r in hit.entries if r.language in country.languages] or hit.entries
     if len(own) > 1 and len({r.language for r in own}) > 1:
-        written = hit.evidence.span.text.lower().lstrip("#")
-        exact = [r for r in own if written in (t.lower() for t in r.entry.terms)]
+        written = lower(hit.evidence.span.text).lstrip("#")
+        exact = [r for r in own if written in (lower(t) for t in r.entry.terms)]
         if exact and len(exact) < len(own) and any(not t.isascii() for r in own for t in r.entry.terms
-                                                    if strip_accents(t.lower()) == written):
+                                                    if strip_accents(lower(t)) == written):
             return exact
     return own
 

@@ -78,6 +78,16 @@ KeyedPhrases = tuple[Any, ...]
 _by_start_and_length = itemgetter(0, 1)
 
 
+_STR_LOWER: Any = str.lower   # called as an object, it is CPython's own (see lower)
+
+
+def lower(text: str) -> str:
+    """text.lower() as CPython computes it. Compiled, mypyc's str.lower maps characters one at a time
+    and misses the Greek final sigma ("ΟΔΟΣ" -> "οδοσ"; CPython and spaCy's lower_ say "οδος"), so
+    texts holding a capital sigma take CPython's; the rest keep the compiled one."""
+    return _STR_LOWER(text) if "Σ" in text else text.lower()
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -95,7 +105,7 @@ def _tag_char(c: str) -> bool:
 
 
 def hashtag_form(term: str) -> str | None:
-    compact = re.sub(r"[\s\-']", "", term.lower())
+    compact = re.sub(r"[\s\-']", "", lower(term))
     if compact.startswith("#"):
         return None
     return "#" + compact if compact and all(_tag_char(c) for c in compact) else None
@@ -283,7 +293,7 @@ class CachedTokenizer:
         lexes = tuple(Lex(t) for t in self.spacy.tokenizer(piece))
         lowers = tuple(lex.lower_ for lex in lexes)
         flags = KEY if self.key_words.intersection(lowers) else 0
-        if "#" in piece and any(m.group(1).lower().endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(piece)):
+        if "#" in piece and any(lower(m.group(1)).endswith(self.suffixes) for m in HASHTAG_WORD_RE.finditer(piece)):
             flags |= TAG
         return lowers, lexes, flags, self._stops(piece)
 
@@ -291,7 +301,26 @@ class CachedTokenizer:
         """The text's stop words, as language detection counts them: its lower-case words split at
         whitespace, those that are a stop word of some language (the rest can never count)."""
         stop_words = self.stop_words
-        return tuple(w for w in text.lower().split() if w in stop_words)
+        return tuple(w for w in lower(text).split() if w in stop_words)
+
+    def _gather(self, pieces: list[str], entries: list[Any], stops: list[str]) -> int:
+        """The known pieces' entries and stop words, appended in order, and their flags ORed; -1 when a
+        piece must be tokenized with its neighbours (the text goes to spaCy whole). KeyError: a piece
+        not learnt yet. One plain loop (compiled) over the pieces.
+
+        text.lower().split() is the concatenation of each piece's: " " is whitespace, and lower() maps
+        characters alone (the Greek final sigma looks no further than the word)."""
+        known = self.pieces
+        flags = 0
+        for piece in pieces:
+            entry = known[piece]
+            if entry is None:
+                return -1
+            entries.append(entry)
+            flags |= entry[2]
+            if entry[3]:
+                stops.extend(entry[3])
+        return flags
 
     def tokenize(self, text: str) -> tuple[TokenDoc | None, int, list[str]]:
         """The doc, KEY | TAG: what its pieces hold (0: nothing can match, and no doc is made), and the
@@ -299,28 +328,24 @@ class CachedTokenizer:
         if self.spanning and any(s in text for s in self.spanning):
             return self._whole(text)
         pieces = text.split(" ")
-        known = self.pieces
         entries: list[Any] = []
+        stops: list[str] = []
         try:
-            for piece in pieces:   # a plain loop: compiled, faster than list(map(known.__getitem__, ...))
-                entries.append(known[piece])
+            flags = self._gather(pieces, entries, stops)
         except KeyError:
+            known = self.pieces
             if len(known) > MAX_KNOWN_PIECES:
                 known.clear()
             for piece in set(pieces).difference(known):
                 known[piece] = self._learn(piece)
-            # .get: should another thread have just cleared the cache, None sends the text to spaCy
-            entries = list(map(known.get, pieces))
-        if None in entries:
+            entries.clear()
+            stops.clear()
+            try:
+                flags = self._gather(pieces, entries, stops)
+            except KeyError:   # another thread has just cleared the cache: spaCy tokenizes it whole
+                return self._whole(text)
+        if flags < 0:
             return self._whole(text)
-        # text.lower().split() is the concatenation of each piece's: " " is whitespace, and lower()
-        # maps characters alone (the Greek final sigma looks no further than the word)
-        stops: list[str] = []
-        flags = 0
-        for entry in entries:   # a plain loop: compiled, faster than chained map/itemgetter iterators
-            flags |= entry[2]
-            if entry[3]:
-                stops.extend(entry[3])
         if not flags:
             return None, 0, stops
         lowers: list[str] = []
@@ -459,7 +484,7 @@ class Pipeline:
                 if entry.hashtag_suffix:
                     ref = self._ref("label", lang, entry, f"{lang}.{entry.id}", True)
                     for term in entry.terms:
-                        for v in {term.lower(), strip_accents(term.lower())}:
+                        for v in {lower(term), strip_accents(lower(term))}:
                             self.suffixes.setdefault(v, []).append(ref)
                     continue
                 for tagged in (False, True):
@@ -612,7 +637,7 @@ class Pipeline:
                 words = set()
                 for w in part.split("|"):
                     if w:
-                        words |= {w.lower(), strip_accents(w.lower())}
+                        words |= {lower(w), strip_accents(lower(w))}
                 preds = (("lit", frozenset(words)),)
             else:
                 preds = tuple(("lit", frozenset(w)) for w in self._words(part))
@@ -703,9 +728,9 @@ class Pipeline:
                 if k not in seen:
                     seen.add(k)
                     out.append(m)
-        if tagged and self.suffix_tuple and "#" in text and self._has_suffix(text.lower()):
+        if tagged and self.suffix_tuple and "#" in text and self._has_suffix(lower(text)):
             for tm in HASHTAG_WORD_RE.finditer(text):
-                tag = tm.group(1).lower()
+                tag = lower(tm.group(1))
                 if tag.endswith(self.suffix_tuple):
                     suffix = next(x for x in self.suffix_tuple if tag.endswith(x))
                     if len(tag) > len(suffix):   # "#partner" alone is not a brand partner

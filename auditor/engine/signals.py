@@ -5,7 +5,9 @@ import re
 import unicodedata
 
 from auditor.engine.links import LazyNames, LinkClassifier
-from auditor.engine.nlp import CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline, TokenDoc
+from auditor.engine.nlp import (
+    CODE_LINKS, NOT_CODE_BEFORE, NOT_DISCOUNT_CODES, EntryRef, Pipeline, TokenDoc, lower,
+)
 from auditor.rulesets.schema import NEEDS_BRAND_KINDS, SPECIAL_LABEL_CLASSES
 from auditor.types import Evidence, Post, Span
 
@@ -48,7 +50,7 @@ NAME_SEPARATORS_RE = re.compile(r"[\s_.\-]+")
 def fold_name(text: str) -> str:
     """A brand name as handles write it: no spaces or separators, accents optional ("Wiśniowy Sad" is
     named by "@wisniowysad"), as label matching is (rules/README.md)."""
-    text = text.lower()
+    text = lower(text)
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
                        if not unicodedata.combining(c))
@@ -58,7 +60,7 @@ def fold_name(text: str) -> str:
 def brand_parts(brand: str) -> str:
     """The brand's longest distinctive part, folded: "@kaffebrenneriet_fjell" is named by
     "Kaffebrenneriet" ("" when no part has 5 letters: "@krem_arktyka" is not named by "krem")."""
-    parts = sorted((p for p in NAME_SEPARATORS_RE.split(brand.lower()) if len(p) >= 5), key=len)
+    parts = sorted((p for p in NAME_SEPARATORS_RE.split(lower(brand)) if len(p) >= 5), key=len)
     return fold_name(parts[-1]) if parts else ""
 
 
@@ -71,7 +73,7 @@ def site_names(brand: str, texts: list[tuple[str, str]]) -> tuple[str, ...]:
     names: set[str] = set()
     if brand:
         bare = brand.lstrip("@#")
-        names.update((fold_name(bare), fold_name(bare.lower().translate(_UMLAUTS)), brand_parts(bare)))
+        names.update((fold_name(bare), fold_name(lower(bare).translate(_UMLAUTS)), brand_parts(bare)))
     for _, text in texts:
         if "@" in text:
             names.update(fold_name(m[1:]) for m in MENTION_RE.findall(text))
@@ -88,7 +90,7 @@ def product_tags(text: str) -> list[re.Match]:
     out = []
     for m in MENTION_RE.finditer(text):
         before = text[max(0, m.start() - 12):m.start()].split()
-        if not before or before[-1].lower().strip(",:;") not in COMPANIONS:
+        if not before or lower(before[-1]).strip(",:;") not in COMPANIONS:
             out.append(m)
     return out
 
@@ -384,7 +386,7 @@ def _distinct(evidence: list[Evidence]) -> list[Evidence]:
 def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
                  negations: Negations, articles: frozenset[str] = frozenset()) -> PostSignals:
     brand = (post.brand or "").strip()
-    brand_lower = brand.lower() if brand else None
+    brand_lower = lower(brand) if brand else None
     connection: list[Evidence] = []
     fields: dict[str, FieldSignals] = {}
     texts: list[tuple[str, str]] = []
@@ -430,9 +432,9 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)
     if brand:
-        bare = brand.lstrip("@#").lower()
+        bare = lower(brand.lstrip("@#"))
         # the first field naming the brand (the caption, a frame, the transcript): its span is evidence
-        named_in = next(((n, t, at) for n, t in texts for at in (t.lower().find(bare),) if at >= 0),
+        named_in = next(((n, t, at) for n, t in texts for at in (lower(t).find(bare),) if at >= 0),
                         None) if bare else None
         if named_in:
             brand_named = True

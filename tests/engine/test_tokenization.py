@@ -57,3 +57,38 @@ def test_cached_tokens_equal_spacy_tokens(pipelines, rules, lang):
             assert spans == [doc.offsets(i, j) for i, j in ((0, len(doc)), (len(doc) // 3, len(doc) - 1)) if i < j]
             assert doc.lowers == [t.lower_ for t in pipe.spacy.make_doc(text)], text
     assert assembled > 1000
+
+
+@pytest.mark.parametrize("lang", ["en", "el", "de"])
+def test_stop_words_gathered_from_pieces_equal_splitting_the_lowered_text(pipelines, rules, lang):
+    """Language detection counts the stop words of text.lower().split(); the tokenizer gathers them
+    from its cached pieces instead (whole texts included), which must give the same list."""
+    pipe = pipelines.get(lang)
+    stop_words = pipe.nlp.stop_words
+    assert {"the", "og", "und", "και"} <= stop_words
+    for text in _texts(rules) + ["ΟΔΟΣ ΣΑΣ #ad", "Straße  und\nDAS\tist ES"]:
+        _doc, _flags, stops = pipe.nlp.tokenize(text)
+        assert stops == [w for w in text.lower().split() if w in stop_words], text
+
+
+def test_a_full_piece_cache_is_cleared_and_tokens_stay_spacys(rules, monkeypatch):
+    """Past MAX_KNOWN_PIECES the cache is emptied and learnt again: the tokens and matches do not change."""
+    import auditor.engine.nlp as nlp
+    monkeypatch.setattr(nlp, "MAX_KNOWN_PIECES", 50)
+    pipe = Pipelines(rules).get("en")
+    texts = _texts()[:400]
+    for text in texts:
+        doc, _flags, _stops = pipe.nlp.tokenize(text)
+        assert len(pipe.nlp.pieces) <= 50 + len(text.split(" "))
+        if doc is not None:
+            assert doc.lowers == [t.lower_ for t in pipe.spacy.make_doc(text)], text
+
+
+def test_lower_is_cpythons_with_the_greek_final_sigma():
+    """Compiled by mypyc, str.lower() misses the final sigma; the engine's lower() must not (spaCy's
+    lower_, the stop-word lists and the pure-Python build all say "οδος")."""
+    from auditor.engine.nlp import lower
+    from auditor.engine.signals import fold_name
+    assert lower("ΟΔΟΣ ΣΑΣ #AD") == "ΟΔΟΣ ΣΑΣ #AD".lower() == "οδος σας #ad"
+    assert lower("Ad") == "ad" and lower("ÆRØ") == "ærø"
+    assert fold_name("Οδός Σας") == fold_name("ΟΔΟΣ ΣΑΣ") == "οδοςσας"
