@@ -93,3 +93,50 @@ def test_compiled_value_classes_are_read_only():
     pytest = __import__("pytest")
     with pytest.raises(AttributeError):
         span.start = 5   # type: ignore[misc]
+
+
+# verdicts of the labelled corpus (its group files), the rule examples and texts where compiled string
+# methods could part from CPython's (the Greek final sigma, Turkish dotted I, German sharp s, ligatures)
+VERDICTS = r"""
+import hashlib, json, sys
+from pathlib import Path
+from auditor.engine import BUILD, Engine
+from auditor.posts import Defaults, parse_post
+from auditor.rulefiles import load_rules
+rules = load_rules(None)
+posts = []
+for path in sorted(Path(sys.argv[1]).glob("group-*.jsonl")):
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if line.strip():
+            post = json.loads(line)
+            post.pop("expected", None)
+            posts.append(parse_post(post, rules.countries, fallback_id=f"{path.name}:{i}"))
+for key, examples in sorted(rules.examples.items()):
+    country = key.upper() if key.upper() in rules.countries else None
+    for ex in examples:
+        posts.append(parse_post({"id": ex.id, **ex.post}, rules.countries, strict=True,
+                                defaults=Defaults(countries=(country,) if country else ())))
+for i, text in enumerate(["ΔΙΑΦΗΜΙΣΗ για ΟΔΟΣ ΣΑΣ @odos_sas #ad", "REKLAME for İSTANBUL STRASSE @straße",
+                          "ﬁrst Ad: ﬂowers from @ﬂora", "Werbung | GROẞE Auswahl bei @groesse"]):
+    posts.append(parse_post({"id": f"s{i}", "text": text, "countries": ["GR", "DE", "NO"],
+                             "platform": "instagram", "brand": "@odos_sas", "relationship": ["paid"]},
+                            rules.countries))
+digest = hashlib.sha256()
+engine = Engine(rules)
+for post in posts:
+    digest.update(json.dumps(engine.audit(post).to_dict(), sort_keys=True).encode())
+print(json.dumps([BUILD, len(posts), digest.hexdigest()]))
+"""
+
+
+def test_the_compiled_and_the_pure_build_give_the_same_verdicts():
+    corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "corpus")
+    runs = {}
+    for pure in ("", "1"):
+        out = subprocess.run([sys.executable, "-c", VERDICTS, corpus], env={**os.environ, "AUDITOR_PURE_PYTHON": pure},
+                             capture_output=True, text=True, check=True, timeout=600)
+        runs[pure] = json.loads(out.stdout)
+    assert runs["1"][0].startswith("pure Python")
+    assert runs[""][0].startswith("compiled" if auditor.engine.COMPILED else "pure Python")
+    assert runs[""][1] == runs["1"][1] > 2500
+    assert runs[""][2] == runs["1"][2]
