@@ -114,7 +114,7 @@ class Engine:
 
         candidates, needs_language = self._audience(post.countries, countries)
         needed = needs_language and bool(signals.labels)
-        language = resolve(signals.lowers, post.text or " ".join(post.frames) or post.transcript,
+        language = resolve(signals.stops, post.text or " ".join(post.frames) or post.transcript,
                            candidates, needed, self.language_detection, self.langdetect)
 
         brand = post.brand or (signals.mentions[0] if signals.mentions else "[brand]")

@@ -161,15 +161,15 @@ class FieldSignals:
 
 
 class PostSignals:
-    __slots__ = ("fields", "labels", "connection", "lowers", "mentions", "brand_named", "comment_labels")
+    __slots__ = ("fields", "labels", "connection", "stops", "mentions", "brand_named", "comment_labels")
 
     def __init__(self, fields: dict[str, FieldSignals], labels: list[LabelHit], connection: list[Evidence],
-                 lowers: list[str], mentions: list[str], brand_named: bool,
+                 stops: list[str], mentions: list[str], brand_named: bool,
                  comment_labels: list[LabelHit] | None = None) -> None:
         self.fields = fields
         self.labels = labels
         self.connection = connection
-        self.lowers = lowers          # the caption's lower-case stop words (language detection)
+        self.stops = stops            # the caption's lower-case stop words (language detection)
         self.mentions = mentions
         self.brand_named = brand_named
         # labels found only in the creator's first comment: not a disclosure (behind a click), judged apart
@@ -428,7 +428,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         comment_labels, comment_mentions = _first_comment(post.first_comment, pipe, links, negations, brand_lower,
                                                           connection, articles)
     # the caption's stop words, from its tokenization (they rarely carry punctuation: split at whitespace)
-    lowers = fields["text"].stops if post.text else []
+    stops = fields["text"].stops if post.text else []
     mentions = MENTION_RE.findall(all_text) if "@" in all_text else []
     brand_named = bool(mentions)
     if brand:
@@ -465,7 +465,7 @@ def analyze_post(post: Post, pipe: Pipeline, links: LinkClassifier,
         connection = [e for e in connection if e.kind not in NEEDS_BRAND_KINDS]
     if len(connection) > 1:
         connection = _distinct(connection)
-    return PostSignals(fields, labels, connection, lowers, mentions, brand_named, comment_labels)
+    return PostSignals(fields, labels, connection, stops, mentions, brand_named, comment_labels)
 
 
 FIRST_COMMENT = "first_comment"
